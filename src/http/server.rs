@@ -1,0 +1,213 @@
+//! Builds the application: storage, TLS material, both listeners.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{App, HttpServer, web};
+use tracing_actix_web::TracingLogger;
+
+use super::logging::RequestSpan;
+use super::metrics::Metrics;
+use super::tls::{self, TlsFiles};
+use super::{caller, debug, health};
+use crate::config::Config;
+use crate::pki::{LocalAuthority, PkiError, TlsPaths};
+use crate::store::{self, AnyConnection, Pool, StoreError};
+
+/// Shared by every request handler.
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub pool: Pool,
+}
+
+impl AppState {
+    /// Runs blocking database work on the blocking thread pool, never on an actix worker.
+    pub async fn store<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || work(&mut *pool.get()?)).await.map_err(|_| StoreError::Cancelled)?
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Pki(#[from] PkiError),
+    #[error("TLS setup failed: {0}")]
+    Tls(String),
+    #[error("metrics setup failed: {0}")]
+    Metrics(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+}
+
+/// A built, not yet running, Sesame node.
+pub struct Application {
+    public_addr: SocketAddr,
+    mtls_addr: SocketAddr,
+    public: Server,
+    mtls: Server,
+    pool: Pool,
+}
+
+impl Application {
+    /// Connects to the database (applying migrations), prepares TLS and binds both listeners.
+    pub fn build(config: Config) -> Result<Self, StartError> {
+        tls::install_crypto_provider();
+        let url = config.database_url();
+        let pool = url.pool(config.database.pool_size)?;
+        let applied = store::run_migrations(&mut *pool.get().map_err(StoreError::from)?)?;
+        tracing::info!(backend = %url.backend(), applied, "database ready");
+        Self::build_with_pool(config, pool)
+    }
+
+    /// As `build`, on an existing pool whose schema is current.
+    pub fn build_with_pool(config: Config, pool: Pool) -> Result<Self, StartError> {
+        tls::install_crypto_provider();
+        let tls_material = TlsMaterial::prepare(&config)?;
+        let config = Arc::new(config);
+        let state = web::Data::new(AppState { config: config.clone(), pool: pool.clone() });
+        let metrics = Metrics::new(pool.clone())?;
+        let shutdown = Duration::from_secs(config.http.shutdown_timeout_secs);
+        let workers = if config.http.workers == 0 { num_workers() } else { config.http.workers };
+
+        let public_listener = bind(config.http.public_addr)?;
+        let public_addr = public_listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr: config.http.public_addr, source })?;
+        let (public_state, public_metrics, debug_routes) = (state.clone(), metrics.public, config.debug.wait_route);
+        let public = HttpServer::new(move || {
+            App::new()
+                .app_data(public_state.clone())
+                .wrap(public_metrics.clone())
+                .wrap(TracingLogger::<RequestSpan>::new())
+                .configure(health::configure)
+                .configure(|cfg| {
+                    if debug_routes {
+                        debug::configure(cfg);
+                    }
+                })
+        })
+        .workers(workers)
+        .shutdown_timeout(shutdown.as_secs());
+        let public = if config.http.public_tls {
+            public.listen_rustls_0_23(public_listener, tls::public_config(&tls_material.files())?)
+        } else {
+            public.listen(public_listener)
+        }
+        .map_err(|source| StartError::Bind { addr: public_addr, source })?
+        .run();
+
+        let mtls_listener = bind(config.http.mtls_addr)?;
+        let mtls_addr =
+            mtls_listener.local_addr().map_err(|source| StartError::Bind { addr: config.http.mtls_addr, source })?;
+        let (mtls_state, mtls_metrics) = (state.clone(), metrics.mtls);
+        let mtls = HttpServer::new(move || {
+            App::new()
+                .app_data(mtls_state.clone())
+                .wrap(mtls_metrics.clone())
+                .wrap(TracingLogger::<RequestSpan>::new())
+                .configure(health::configure)
+                .configure(caller::configure)
+        })
+        .workers(workers)
+        .shutdown_timeout(shutdown.as_secs())
+        // Must come before binding, or the hook does not apply to the listener.
+        .on_connect(caller::on_connect)
+        .listen_rustls_0_23(mtls_listener, tls::mtls_config(&tls_material.files())?)
+        .map_err(|source| StartError::Bind { addr: mtls_addr, source })?
+        .run();
+
+        Ok(Self { public_addr, mtls_addr, public, mtls, pool })
+    }
+
+    pub fn public_addr(&self) -> SocketAddr {
+        self.public_addr
+    }
+
+    pub fn mtls_addr(&self) -> SocketAddr {
+        self.mtls_addr
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Handles to stop both listeners gracefully (tests, embedding).
+    pub fn handles(&self) -> [ServerHandle; 2] {
+        [self.public.handle(), self.mtls.handle()]
+    }
+
+    /// Serves until SIGTERM/SIGINT (or a handle's stop), letting in-flight requests finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let (public, mtls) = tokio::join!(self.public, self.mtls);
+        public.and(mtls)
+    }
+}
+
+fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr).map_err(|source| StartError::Bind { addr, source })
+}
+
+fn num_workers() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+}
+
+/// Server certificate and client CAs, from the configuration or generated in the data folder.
+struct TlsMaterial {
+    cert: PathBuf,
+    key: PathBuf,
+    client_cas: Vec<PathBuf>,
+}
+
+impl TlsMaterial {
+    fn prepare(config: &Config) -> Result<Self, StartError> {
+        let generated = TlsPaths::in_data_dir(&config.data_dir);
+        let needs_local_ca = config.tls.cert.is_none() || config.tls.client_ca.is_empty();
+        if needs_local_ca {
+            LocalAuthority::load_or_create(&generated, &server_names(config))?;
+        }
+        let (cert, key) = match (&config.tls.cert, &config.tls.key) {
+            (Some(cert), Some(key)) => (cert.clone(), key.clone()),
+            _ => (generated.server_cert, generated.server_key),
+        };
+        let client_cas =
+            if config.tls.client_ca.is_empty() { vec![generated.ca_cert] } else { config.tls.client_ca.clone() };
+        Ok(Self { cert, key, client_cas })
+    }
+
+    fn files(&self) -> TlsFiles<'_> {
+        TlsFiles { cert: &self.cert, key: &self.key, client_cas: &self.client_cas }
+    }
+}
+
+/// Names the development server certificate is valid for.
+pub fn server_names(config: &Config) -> Vec<String> {
+    let mut names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
+    for addr in [config.http.public_addr, config.http.mtls_addr] {
+        let ip = addr.ip();
+        if !ip.is_unspecified() && !names.contains(&ip.to_string()) {
+            names.push(ip.to_string());
+        }
+    }
+    if let Some(host) = config
+        .http
+        .public_url
+        .as_deref()
+        .and_then(|u| url::Url::parse(u).ok())
+        .and_then(|u| u.host_str().map(str::to_owned))
+    {
+        if !names.contains(&host) {
+            names.push(host);
+        }
+    }
+    names
+}

@@ -1,0 +1,10 @@
+//! Sesame: an open, GAR-compatible resource access broker for schools.
+//!
+//! Data flows one way: HTTP/CLI adapters → capabilities → `domain` and `store`.
+
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod http;
+pub mod pki;
+pub mod store;

@@ -1,0 +1,13 @@
+//! Storage: one diesel connection type over SQLite (embedded default) and PostgreSQL.
+//!
+//! The backend is chosen from the database URL scheme and never guessed: diesel's derived
+//! `establish` would try each backend in turn, and SQLite accepts almost any string as a file
+//! name, so a mistyped PostgreSQL URL could silently open a local file instead.
+
+mod connection;
+mod migrations;
+pub mod partners;
+pub mod schema;
+
+pub use connection::{AnyConnection, Backend, DatabaseUrl, Pool, PooledConnection, StoreError};
+pub use migrations::{has_pending_migrations, run_migrations};

@@ -1,0 +1,116 @@
+//! ENT projects, distributors, publishers and the client certificates that identify them.
+
+use chrono::{NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::schema::{client_certificates, distributors, ent_projects, publishers};
+use super::{AnyConnection, StoreError};
+use crate::pki::CertificateInfo;
+
+/// Which kind of server-to-server partner a certificate belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CallerKind {
+    Ent,
+    Distributor,
+}
+
+/// A partner found from its certificate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegisteredCaller {
+    pub kind: CallerKind,
+    pub id: String,
+    pub name: String,
+}
+
+fn now() -> NaiveDateTime {
+    Utc::now().naive_utc()
+}
+
+pub fn insert_ent_project(conn: &mut AnyConnection, id: &str, name: &str) -> Result<(), StoreError> {
+    diesel::insert_into(ent_projects::table)
+        .values((ent_projects::id.eq(id), ent_projects::name.eq(name), ent_projects::created_at.eq(now())))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn insert_distributor(conn: &mut AnyConnection, id: &str, name: &str) -> Result<(), StoreError> {
+    diesel::insert_into(distributors::table)
+        .values((distributors::id.eq(id), distributors::name.eq(name), distributors::created_at.eq(now())))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn insert_publisher(conn: &mut AnyConnection, id: &str, name: &str) -> Result<(), StoreError> {
+    diesel::insert_into(publishers::table)
+        .values((publishers::id.eq(id), publishers::name.eq(name), publishers::created_at.eq(now())))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find_ent_project_name(conn: &mut AnyConnection, id: &str) -> Result<Option<String>, StoreError> {
+    Ok(ent_projects::table.find(id).select(ent_projects::name).first(conn).optional()?)
+}
+
+pub fn find_distributor_name(conn: &mut AnyConnection, id: &str) -> Result<Option<String>, StoreError> {
+    Ok(distributors::table.find(id).select(distributors::name).first(conn).optional()?)
+}
+
+/// Allows a certificate on the mTLS listener for one ENT project or distributor.
+pub fn register_certificate(
+    conn: &mut AnyConnection,
+    cert: &CertificateInfo,
+    kind: CallerKind,
+    owner: &str,
+) -> Result<(), StoreError> {
+    let (ent, distributor) = match kind {
+        CallerKind::Ent => (Some(owner), None),
+        CallerKind::Distributor => (None, Some(owner)),
+    };
+    diesel::insert_into(client_certificates::table)
+        .values((
+            client_certificates::fingerprint.eq(&cert.fingerprint),
+            client_certificates::subject.eq(&cert.subject),
+            client_certificates::ent_id.eq(ent),
+            client_certificates::distributor_id.eq(distributor),
+            client_certificates::not_after.eq(cert.not_after),
+            client_certificates::created_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// How to look a certificate up: by exact fingerprint, or by subject so that a partner can
+/// renew its certificate from a trusted CA without registering it again.
+#[derive(Clone, Copy, Debug)]
+pub enum CertificateKey<'a> {
+    Fingerprint(&'a str),
+    Subject(&'a str),
+}
+
+/// The partner a live (unrevoked, unexpired) registered certificate belongs to.
+pub fn find_caller(conn: &mut AnyConnection, key: CertificateKey<'_>) -> Result<Option<RegisteredCaller>, StoreError> {
+    let query = client_certificates::table
+        .left_join(ent_projects::table)
+        .left_join(distributors::table)
+        .filter(client_certificates::revoked_at.is_null())
+        .filter(client_certificates::not_after.gt(now()))
+        .select((
+            ent_projects::id.nullable(),
+            ent_projects::name.nullable(),
+            distributors::id.nullable(),
+            distributors::name.nullable(),
+        ))
+        .into_boxed();
+    let query = match key {
+        CertificateKey::Fingerprint(fingerprint) => query.filter(client_certificates::fingerprint.eq(fingerprint)),
+        CertificateKey::Subject(subject) => query.filter(client_certificates::subject.eq(subject)),
+    };
+    let row: Option<(Option<String>, Option<String>, Option<String>, Option<String>)> = query.first(conn).optional()?;
+    Ok(row.and_then(|row| match row {
+        (Some(id), Some(name), _, _) => Some(RegisteredCaller { kind: CallerKind::Ent, id, name }),
+        (_, _, Some(id), Some(name)) => Some(RegisteredCaller { kind: CallerKind::Distributor, id, name }),
+        _ => None,
+    }))
+}
