@@ -58,6 +58,14 @@ impl DatabaseUrl {
         }
     }
 
+    /// The URL with its password, for configuration handed on; `Display` hides the password.
+    pub fn expose(&self) -> String {
+        match self {
+            Self::Sqlite(path) => format!("sqlite://{}", path.display()),
+            Self::Postgresql(url) => url.clone(),
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         match self {
             Self::Sqlite(_) => Backend::Sqlite,
