@@ -43,13 +43,13 @@ enum CertsCommand {
 }
 
 #[derive(Args)]
-#[group(required = true, multiple = false, id = "owner")]
+#[command(group(clap::ArgGroup::new("owner").required(true).args(["ent", "distributor"])))]
 struct IssueClient {
     /// ENT project id (idENT), e.g. Z0.
-    #[arg(long, group = "owner")]
+    #[arg(long)]
     ent: Option<String>,
     /// Distributor id (SIREN_ISNI).
-    #[arg(long, group = "owner")]
+    #[arg(long)]
     distributor: Option<String>,
     /// Folder for the certificate and key; default `<data_dir>/clients`.
     #[arg(long)]
@@ -82,16 +82,21 @@ impl Cli {
 
 fn serve(config: Config) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
-        let app = Application::build(config)?;
-        print_listeners(&app);
+        let app = Application::build(config.clone())?;
+        print_listeners(&config, &app);
         app.run_until_stopped().await?;
         Ok(())
     })
 }
 
-fn print_listeners(app: &Application) {
-    println!("public listener: http(s)://{}", app.public_addr());
-    println!("mTLS listener:   https://{}", app.mtls_addr());
+/// Printed on stdout so scripts (and tests) learn the bound ports.
+fn print_listeners(config: &Config, app: &Application) {
+    println!("public listener: {}", public_base(config, app));
+    println!("mTLS listener: https://{}", app.mtls_addr());
+}
+
+fn public_base(config: &Config, app: &Application) -> String {
+    format!("http{}://{}", if config.http.public_tls { "s" } else { "" }, app.public_addr())
 }
 
 fn migrate(config: &Config) -> anyhow::Result<()> {
@@ -184,6 +189,7 @@ fn run_demo(mut config: Config) -> anyhow::Result<()> {
 
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(config.clone())?;
+        print_listeners(&config, &app);
         print_demo_urls(&config, &app, &certificates);
         app.run_until_stopped().await?;
         Ok(())
@@ -191,7 +197,7 @@ fn run_demo(mut config: Config) -> anyhow::Result<()> {
 }
 
 fn print_demo_urls(config: &Config, app: &Application, certificates: &[(PathBuf, PathBuf)]) {
-    let public = format!("http{}://{}", if config.http.public_tls { "s" } else { "" }, app.public_addr());
+    let public = public_base(config, app);
     let ca = TlsPaths::in_data_dir(&config.data_dir).ca_cert;
     println!("\nTry:");
     for path in ["/healthz", "/readyz", "/metrics"] {

@@ -40,9 +40,11 @@ impl RootSpanBuilder for RequestSpan {
             Ok(response) => (response.response().status().as_u16(), response.request().match_pattern()),
             Err(error) => (error.as_response_error().status_code().as_u16(), None),
         };
+        let route = route.as_deref().unwrap_or("UNMATCHED");
         span.record("status", status);
-        span.record("route", route.as_deref().unwrap_or("UNMATCHED"));
-        span.in_scope(|| tracing::info!(status, "request handled"));
+        span.record("route", route);
+        // The access-log line repeats the fields so a JSON log line stands on its own.
+        span.in_scope(|| tracing::info!(route, status, "request handled"));
     }
 }
 

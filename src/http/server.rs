@@ -97,7 +97,8 @@ impl Application {
                 })
         })
         .workers(workers)
-        .shutdown_timeout(shutdown.as_secs());
+        .shutdown_timeout(shutdown.as_secs())
+        .disable_signals();
         let public = if config.http.public_tls {
             public.listen_rustls_0_23(public_listener, tls::public_config(&tls_material.files())?)
         } else {
@@ -120,6 +121,7 @@ impl Application {
         })
         .workers(workers)
         .shutdown_timeout(shutdown.as_secs())
+        .disable_signals()
         // Must come before binding, or the hook does not apply to the listener.
         .on_connect(caller::on_connect)
         .listen_rustls_0_23(mtls_listener, tls::mtls_config(&tls_material.files())?)
@@ -147,9 +149,36 @@ impl Application {
     }
 
     /// Serves until SIGTERM/SIGINT (or a handle's stop), letting in-flight requests finish.
+    ///
+    /// Signals are handled here rather than by actix: its handler stops the whole runtime as soon
+    /// as one server is done, which would cut the other listener's in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handles = self.handles();
+        let on_signal = actix_web::rt::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!("shutdown requested; finishing in-flight requests");
+            let [public, mtls] = handles;
+            tokio::join!(public.stop(true), mtls.stop(true));
+        });
         let (public, mtls) = tokio::join!(self.public, self.mtls);
+        on_signal.abort();
         public.and(mtls)
+    }
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops Sesame");
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 

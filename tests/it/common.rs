@@ -130,7 +130,7 @@ pub struct TestApp {
     pub mtls_url: String,
     pub config: Config,
     pub pool: Pool,
-    pub data_dir: TempDir,
+    _data_dir: TempDir,
 }
 
 impl TestApp {
@@ -147,7 +147,7 @@ impl TestApp {
         let mtls_url = format!("https://localhost:{}", app.mtls_addr().port());
         let pool = app.pool().clone();
         actix_web::rt::spawn(app.run_until_stopped());
-        Self { public_url, mtls_url, config, pool, data_dir }
+        Self { public_url, mtls_url, config, pool, _data_dir: data_dir }
     }
 
     pub fn conn(&self) -> store::PooledConnection {
