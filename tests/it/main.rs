@@ -1,5 +1,8 @@
 //! Integration tests: one binary, a real node per test (see `common`).
 
+mod cli;
 mod common;
 mod health;
 mod mtls;
+mod shutdown;
+mod store_schema;
