@@ -14,7 +14,7 @@ use super::metrics::Metrics;
 use super::tls::{self, TlsFiles};
 use super::{caller, debug, health};
 use crate::config::Config;
-use crate::pki::{LocalAuthority, PkiError, TlsPaths};
+use crate::pki::{KeyMaterial, KeyPaths, LocalAuthority, PkiError, TlsPaths};
 use crate::store::{self, AnyConnection, Pool, StoreError};
 
 /// Shared by every request handler.
@@ -73,6 +73,7 @@ impl Application {
     pub fn build_with_pool(config: Config, pool: Pool) -> Result<Self, StartError> {
         tls::install_crypto_provider();
         let tls_material = TlsMaterial::prepare(&config)?;
+        KeyMaterial::load_or_create(&KeyPaths::in_data_dir(&config.data_dir))?;
         let config = Arc::new(config);
         let state = web::Data::new(AppState { config: config.clone(), pool: pool.clone() });
         let metrics = Metrics::new(pool.clone())?;

@@ -5,9 +5,11 @@
 mod authority;
 mod files;
 mod fingerprint;
+mod keys;
 
 pub use authority::{ClientCertificate, LocalAuthority};
 pub use fingerprint::CertificateInfo;
+pub use keys::{KeyMaterial, KeyPaths};
 
 use std::path::{Path, PathBuf};
 
@@ -37,6 +39,8 @@ pub enum PkiError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("certificate generation failed: {0}")]
     Generate(#[from] rcgen::Error),
+    #[error("the system random generator failed")]
+    Random,
     #[error("{path} is not a usable PEM certificate or key: {reason}")]
     Parse { path: PathBuf, reason: String },
 }

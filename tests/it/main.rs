@@ -2,6 +2,7 @@
 
 mod cli;
 mod common;
+mod first_start;
 mod health;
 mod mtls;
 mod shutdown;
