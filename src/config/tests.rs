@@ -43,6 +43,8 @@ fn log_filter_is_checked() {
 }
 
 #[test]
+// figment's Jail closure returns figment::Error, which is large by design.
+#[allow(clippy::result_large_err)]
 fn environment_overrides_file() {
     let mut file = tempfile::NamedTempFile::new().unwrap();
     file.write_all(b"[database]\npool_size = 3\n").unwrap();

@@ -14,6 +14,7 @@ use super::metrics::Metrics;
 use super::tls::{self, TlsFiles};
 use super::{caller, debug, health};
 use crate::config::Config;
+use crate::domain::pseudonym::Pseudonyms;
 use crate::pki::{KeyMaterial, KeyPaths, LocalAuthority, PkiError, TlsPaths};
 use crate::store::{self, AnyConnection, Pool, StoreError};
 
@@ -21,6 +22,9 @@ use crate::store::{self, AnyConnection, Pool, StoreError};
 pub struct AppState {
     pub config: Arc<Config>,
     pub pool: Pool,
+    /// Signing key and pseudonym secret, loaded once at start.
+    pub keys: Arc<KeyMaterial>,
+    pub pseudonyms: Arc<Pseudonyms>,
 }
 
 impl AppState {
@@ -73,9 +77,11 @@ impl Application {
     pub fn build_with_pool(config: Config, pool: Pool) -> Result<Self, StartError> {
         tls::install_crypto_provider();
         let tls_material = TlsMaterial::prepare(&config)?;
-        KeyMaterial::load_or_create(&KeyPaths::in_data_dir(&config.data_dir))?;
+        let keys = KeyMaterial::load_or_create(&KeyPaths::in_data_dir(&config.data_dir))?;
+        let pseudonyms = Arc::new(Pseudonyms::new(&keys.pseudonym_secret));
         let config = Arc::new(config);
-        let state = web::Data::new(AppState { config: config.clone(), pool: pool.clone() });
+        let state =
+            web::Data::new(AppState { config: config.clone(), pool: pool.clone(), keys: Arc::new(keys), pseudonyms });
         let metrics = Metrics::new(pool.clone())?;
         let shutdown = Duration::from_secs(config.http.shutdown_timeout_secs);
         let workers = if config.http.workers == 0 { num_workers() } else { config.http.workers };
@@ -228,16 +234,11 @@ pub fn server_names(config: &Config) -> Vec<String> {
             names.push(ip.to_string());
         }
     }
-    if let Some(host) = config
-        .http
-        .public_url
-        .as_deref()
-        .and_then(|u| url::Url::parse(u).ok())
-        .and_then(|u| u.host_str().map(str::to_owned))
+    let public_host = config.http.public_url.as_deref().and_then(|u| url::Url::parse(u).ok());
+    if let Some(host) = public_host.as_ref().and_then(|u| u.host_str())
+        && !names.iter().any(|n| n == host)
     {
-        if !names.contains(&host) {
-            names.push(host);
-        }
+        names.push(host.to_owned());
     }
     names
 }

@@ -89,6 +89,9 @@ pub enum CertificateKey<'a> {
     Subject(&'a str),
 }
 
+/// (ENT id, ENT name, distributor id, distributor name): one side is NULL.
+type CallerRow = (Option<String>, Option<String>, Option<String>, Option<String>);
+
 /// The partner a live (unrevoked, unexpired) registered certificate belongs to.
 pub fn find_caller(conn: &mut AnyConnection, key: CertificateKey<'_>) -> Result<Option<RegisteredCaller>, StoreError> {
     let query = client_certificates::table
@@ -107,7 +110,7 @@ pub fn find_caller(conn: &mut AnyConnection, key: CertificateKey<'_>) -> Result<
         CertificateKey::Fingerprint(fingerprint) => query.filter(client_certificates::fingerprint.eq(fingerprint)),
         CertificateKey::Subject(subject) => query.filter(client_certificates::subject.eq(subject)),
     };
-    let row: Option<(Option<String>, Option<String>, Option<String>, Option<String>)> = query.first(conn).optional()?;
+    let row: Option<CallerRow> = query.first(conn).optional()?;
     Ok(row.and_then(|row| match row {
         (Some(id), Some(name), _, _) => Some(RegisteredCaller { kind: CallerKind::Ent, id, name }),
         (_, _, Some(id), Some(name)) => Some(RegisteredCaller { kind: CallerKind::Distributor, id, name }),

@@ -113,8 +113,7 @@ macro_rules! storage_test {
 
 /// Configuration for a node on ephemeral ports with its own data folder.
 pub fn test_config(data_dir: &std::path::Path, db: &TestDb) -> Config {
-    let mut config = Config::default();
-    config.data_dir = data_dir.to_owned();
+    let mut config = Config { data_dir: data_dir.to_owned(), ..Config::default() };
     config.database.url = Some(db.url.expose());
     config.database.pool_size = 4;
     config.http.public_addr = "127.0.0.1:0".parse().unwrap();

@@ -2,7 +2,7 @@
 
 use sesame::pki::{CertificateInfo, KeyPaths, TlsPaths};
 
-use crate::common::{TestDb, test_config};
+use crate::common::test_config;
 
 crate::storage_test! {
     async fn key_material_is_generated_once(db) {
