@@ -4,10 +4,17 @@
 //! `establish` would try each backend in turn, and SQLite accepts almost any string as a file
 //! name, so a mistyped PostgreSQL URL could silently open a local file instead.
 
+pub mod assignments;
+pub mod audit;
+pub mod catalogue;
 mod connection;
+pub mod directory;
 mod migrations;
 pub mod partners;
 pub mod schema;
+pub mod subscriptions;
+mod transaction;
 
 pub use connection::{AnyConnection, Backend, DatabaseUrl, Pool, PooledConnection, StoreError};
 pub use migrations::{has_pending_migrations, run_migrations};
+pub use transaction::write_transaction;

@@ -1,0 +1,19 @@
+//! Domain types: identifiers, codes and records that parse once and cannot be invalid. No I/O here.
+
+pub mod assignment;
+pub mod audit;
+pub mod catalogue;
+pub mod directory;
+pub mod licence;
+pub mod profile;
+pub mod pseudonym;
+pub mod public;
+pub mod siren_isni;
+pub mod subscription;
+pub mod uai;
+
+pub use licence::LicenceCount;
+pub use profile::Profile;
+pub use public::Public;
+pub use siren_isni::SirenIsni;
+pub use uai::Uai;
