@@ -1,7 +1,10 @@
 //! Integration tests: one binary, a real node per test (see `common`).
 
+mod audit_log;
 mod cli;
 mod common;
+mod contracts;
+mod demo;
 mod first_start;
 mod health;
 mod mtls;
