@@ -26,6 +26,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub tls: TlsConfig,
     pub log: LogConfig,
+    pub licences: LicenceConfig,
     pub debug: DebugConfig,
 }
 
@@ -97,6 +98,16 @@ pub enum LogFormat {
     Json,
 }
 
+/// How subscriptions turn into access (see README, "Licence rules").
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LicenceConfig {
+    /// Days a subscription deleted by its distributor keeps granting the seats and school-wide
+    /// access it already gave, while the school's managers are warned. `SESAME_LICENCES__DELETION_GRACE_DAYS`,
+    /// default 15.
+    pub deletion_grace_days: u32,
+}
+
 /// Operator drills; never enable in production.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -120,6 +131,7 @@ impl Default for Config {
             },
             tls: TlsConfig { cert: None, key: None, client_ca: Vec::new(), identify_by: IdentifyBy::Fingerprint },
             log: LogConfig { format: LogFormat::Text, level: "info".into() },
+            licences: LicenceConfig { deletion_grace_days: 15 },
             debug: DebugConfig::default(),
         }
     }
