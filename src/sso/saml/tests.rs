@@ -105,3 +105,39 @@ fn an_idp_can_send_idents_base64_encoded() {
     );
     assert!(verify(&xml, &keys).is_ok());
 }
+
+#[test]
+fn hostile_inputs_never_panic() {
+    use rand::{Rng, SeedableRng};
+    const SNIPPETS: [&str; 14] = [
+        "<", ">", "&", "<!--x-->", "<?pi x?>", "<!DOCTYPE a>", "]]>", "\u{0}", " xmlns:saml=\"urn:x\"", "<saml:Assertion>",
+        "\"", "&#0;", "&#x110000;", "<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"/>",
+    ];
+    let keys = keys();
+    let original = issued(&keys, SignatureAlgorithm::RsaSha256, &ent_attributes());
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    for _ in 0..200 {
+        let mut xml = original.clone();
+        for _ in 0..rng.random_range(1..4) {
+            let mut at = rng.random_range(0..xml.len());
+            while !xml.is_char_boundary(at) {
+                at -= 1;
+            }
+            match rng.random_range(0..3) {
+                0 => xml.insert_str(at, SNIPPETS[rng.random_range(0..SNIPPETS.len())]),
+                1 => {
+                    let mut end = (at + rng.random_range(1..200)).min(xml.len());
+                    while !xml.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    xml.replace_range(at..end, "");
+                }
+                _ => xml.truncate(at),
+            }
+        }
+        // Anything but a panic is fine; most are refusals.
+        let _ = verify(&xml, &keys);
+        let _ = ReceivedResponse::decode(&xml, 1 << 18);
+        let _ = super::metadata::parse_service_provider(&xml, None, Utc::now());
+    }
+}

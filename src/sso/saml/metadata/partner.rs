@@ -265,3 +265,132 @@ fn secure_url(what: &'static str, location: &str) -> Result<String, MetadataErro
 fn is_true(value: &str) -> bool {
     matches!(value.trim(), "true" | "1")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cert() -> String {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["partner.test".into()]).unwrap().self_signed(&key).unwrap();
+        Certificate::from_der(cert.der().to_vec()).unwrap().to_base64()
+    }
+
+    fn key(usage: &str, cert: &str) -> String {
+        format!(r#"<md:KeyDescriptor {usage}><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"#)
+    }
+
+    fn entity(id: &str, body: &str, attributes: &str) -> String {
+        format!(r#"<md:EntityDescriptor entityID="{id}" {attributes}>{body}</md:EntityDescriptor>"#)
+    }
+
+    fn document(entities: &str) -> String {
+        format!(
+            r#"<?xml version="1.0"?><!-- federation --><md:EntitiesDescriptor xmlns:md="{}" xmlns:ds="{}" xmlns:alg="{}">{entities}</md:EntitiesDescriptor>"#,
+            ns::METADATA,
+            ns::DSIG,
+            ns::ALGSUPPORT
+        )
+    }
+
+    fn idp(id: &str, keys: &str, location: &str) -> String {
+        entity(
+            id,
+            &format!(
+                r#"<md:IDPSSODescriptor protocolSupportEnumeration="{}" WantAuthnRequestsSigned="1">{keys}<md:SingleSignOnService Binding="{}" Location="https://{id}/post"/><md:SingleSignOnService Binding="{}" Location="{location}"/></md:IDPSSODescriptor>"#,
+                ns::PROTOCOL,
+                ns::BINDING_POST,
+                ns::BINDING_REDIRECT
+            ),
+            "",
+        )
+    }
+
+    fn sp(id: &str, extensions: &str, services: &str) -> String {
+        entity(
+            id,
+            &format!(
+                r#"<md:Extensions>{extensions}</md:Extensions><md:SPSSODescriptor protocolSupportEnumeration="{}" AuthnRequestsSigned="true">{services}<md:AttributeConsumingService index="1"><md:ServiceName xml:lang="fr">R</md:ServiceName><md:RequestedAttribute Name="IDO" isRequired="true"/><md:RequestedAttribute Name="NOM"/></md:AttributeConsumingService></md:SPSSODescriptor>"#,
+                ns::PROTOCOL
+            ),
+            "",
+        )
+    }
+
+    fn acs(index: u32, default: bool, location: &str) -> String {
+        format!(
+            r#"<md:AssertionConsumerService Binding="{}" Location="{location}" index="{index}" isDefault="{default}"/>"#,
+            ns::BINDING_POST
+        )
+    }
+
+    #[test]
+    fn reads_an_idp_from_an_aggregate_by_id_and_ignores_encryption_keys() {
+        let (signing, encryption) = (cert(), cert());
+        let keys = format!("{}{}", key(r#"use="signing""#, &signing), key(r#"use="encryption""#, &encryption));
+        let xml = document(&format!("{}{}", idp("a.test", &keys, "https://a.test/redirect"), idp("b.test", &keys, "https://b.test/r")));
+        assert_eq!(parse_identity_provider(&xml, None, Utc::now()), Err(MetadataError::Ambiguous(2)));
+        let parsed = parse_identity_provider(&xml, Some("a.test"), Utc::now()).unwrap();
+        assert_eq!(parsed.sso_url, "https://a.test/redirect");
+        assert_eq!(parsed.certificates, vec![Certificate::from_base64(&signing).unwrap()]);
+        assert!(parsed.want_authn_requests_signed);
+        assert_eq!(parse_identity_provider(&xml, Some("c.test"), Utc::now()), Err(MetadataError::EntityNotFound("c.test".into())));
+    }
+
+    #[test]
+    fn refuses_idps_without_a_usable_key_or_endpoint() {
+        let only_encryption = document(&idp("a.test", &key(r#"use="encryption""#, &cert()), "https://a.test/r"));
+        assert_eq!(parse_identity_provider(&only_encryption, None, Utc::now()), Err(MetadataError::NoSigningCertificate));
+        let insecure = document(&idp("a.test", &key("", &cert()), "http://a.test/r"));
+        assert!(matches!(parse_identity_provider(&insecure, None, Utc::now()), Err(MetadataError::InsecureUrl { .. })));
+        let local = document(&idp("a.test", &key("", &cert()), "http://localhost:8080/r"));
+        assert!(parse_identity_provider(&local, None, Utc::now()).is_ok());
+        let broken = document(&idp("a.test", &key("", "AAAA"), "https://a.test/r"));
+        assert!(matches!(parse_identity_provider(&broken, None, Utc::now()), Err(MetadataError::Certificate(_))));
+        let only_sp = document(&sp("s.test", "", &acs(0, true, "https://s.test/acs")));
+        assert_eq!(parse_identity_provider(&only_sp, None, Utc::now()), Err(MetadataError::NoRole("IDPSSODescriptor")));
+    }
+
+    #[test]
+    fn expired_metadata_and_doctypes_are_refused() {
+        let xml = document(&idp("a.test", &key("", &cert()), "https://a.test/r")).replace(
+            "<md:EntitiesDescriptor",
+            r#"<md:EntitiesDescriptor validUntil="2020-01-01T00:00:00Z""#,
+        );
+        assert!(matches!(parse_identity_provider(&xml, None, Utc::now()), Err(MetadataError::Expired(_))));
+        let xml = format!("<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>{}", document(""));
+        assert_eq!(parse_identity_provider(&xml, None, Utc::now()), Err(MetadataError::Xml(XmlError::Doctype)));
+        assert!(matches!(parse_service_provider("<a/>", None, Utc::now()), Err(MetadataError::NotMetadata(_))));
+    }
+
+    #[test]
+    fn reads_a_service_provider_and_its_signing_method() {
+        let services = format!(
+            "{}{}{}",
+            acs(2, false, "https://s.test/acs2"),
+            acs(1, false, "https://s.test/acs1"),
+            format!(r#"<md:AssertionConsumerService Binding="{}" Location="https://s.test/art" index="0" isDefault="true"/>"#, "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact")
+        );
+        let xml = document(&sp("s.test", "", &services));
+        let parsed = parse_service_provider(&xml, None, Utc::now()).unwrap();
+        assert_eq!(parsed.acs_url, "https://s.test/acs1", "the lowest index of the POST services");
+        assert!(parsed.certificates.is_empty());
+        assert!(parsed.authn_requests_signed);
+        assert_eq!(parsed.signature_algorithm, SignatureAlgorithm::RsaSha256);
+        assert_eq!(
+            parsed.requested_attributes,
+            vec![RequestedAttribute { name: "IDO".into(), required: true }, RequestedAttribute { name: "NOM".into(), required: false }]
+        );
+
+        let services = format!("{}{}", acs(1, false, "https://s.test/acs1"), acs(5, true, "https://s.test/default"));
+        let ecdsa = format!(r#"<alg:SigningMethod Algorithm="{}"/><alg:SigningMethod Algorithm="{}"/>"#, ns::RSA_SHA256, ns::ECDSA_SHA256);
+        let parsed = parse_service_provider(&document(&sp("s.test", &ecdsa, &services)), None, Utc::now()).unwrap();
+        assert_eq!(parsed.acs_url, "https://s.test/default");
+        assert_eq!(parsed.signature_algorithm, SignatureAlgorithm::EcdsaSha256);
+        let xml = document(&sp("s.test", "", ""));
+        assert_eq!(
+            parse_service_provider(&xml, None, Utc::now()),
+            Err(MetadataError::MissingEndpoint("HTTP-POST AssertionConsumerService"))
+        );
+    }
+}
