@@ -329,14 +329,16 @@ def main():
     id_ent, gar = params["id_ent"], params["gar_person_id"]
 
     def build(signed="assertion", key=None, cert=None, algorithm="rsa-sha256", request_id=rid, destination=None,
-              status=SUCCESS, **assertion_args):
+              status=SUCCESS, claimed_request_id=None, **assertion_args):
         args = dict(audience=audience, recipient=acs, request_id=request_id, id_ent=id_ent, gar=gar, now=now)
         args.update(assertion_args)
         inner = assertion(idp, **args)
         key, cert = key or idp.rsa_key, cert or idp.rsa_cert
         if signed in ("assertion", "both"):
             inner = sign(inner, key, cert, algorithm)
-        outer = response(idp, inner, destination=destination or args["recipient"], request_id=request_id, status=status)
+        outer = response(
+            idp, inner, destination=destination or args["recipient"], request_id=claimed_request_id or request_id, status=status
+        )
         if signed in ("response", "both"):
             outer = sign(outer, key, cert, algorithm)
         return outer
@@ -359,6 +361,8 @@ def main():
         "wrong_ent": build(id_ent="Z1"),
         "unknown_request": build(request_id="_never_sent_" + uuid.uuid4().hex),
         "unsolicited": build(request_id=None),
+        # An unsolicited signed assertion in an unsigned Response claiming to answer the request.
+        "unsolicited_claiming_request": build(request_id=None, claimed_request_id=rid),
         "unsolicited_console": build(
             request_id=None, audience=params["console_entity_id"], recipient=params["console_acs_url"]
         ),

@@ -40,13 +40,13 @@ fn issued_responses_are_their_own_exclusive_c14n() {
     println!("SESAME_C14N_SEED={seed}");
     let mut rng = StdRng::seed_from_u64(seed);
     let dir = tempfile::tempdir().unwrap();
-    let keys = SigningKeys::from_material(&KeyMaterial::load_or_create(&KeyPaths::in_data_dir(dir.path())).unwrap()).unwrap();
+    let keys =
+        SigningKeys::from_material(&KeyMaterial::load_or_create(&KeyPaths::in_data_dir(dir.path())).unwrap()).unwrap();
 
-    let mut values: Vec<String> = [
-        "", "Zoé", "a&b<c>d\"e'f", "]]>", "\r\n", "line\nbreak", "tab\there", "\r", " lead and trail ", "&amp;",
-    ]
-    .map(str::to_owned)
-    .to_vec();
+    let mut values: Vec<String> =
+        ["", "Zoé", "a&b<c>d\"e'f", "]]>", "\r\n", "line\nbreak", "tab\there", "\r", " lead and trail ", "&amp;"]
+            .map(str::to_owned)
+            .to_vec();
     values.push("é&<\r\n\t\"".repeat(20_000));
     values.extend((0..200).map(|_| random_value(&mut rng)));
 
@@ -56,7 +56,9 @@ fn issued_responses_are_their_own_exclusive_c14n() {
         let attributes: Vec<Attribute> = chunk
             .iter()
             .enumerate()
-            .map(|(i, value)| Attribute::new(format!("A{i}{}", chunk[0].replace(['\t', '\n', '\r'], " ")), [value.clone()]))
+            .map(|(i, value)| {
+                Attribute::new(format!("A{i}{}", chunk[0].replace(['\t', '\n', '\r'], " ")), [value.clone()])
+            })
             .collect();
         let name_id = format!("id{}", chunk[chunk.len() - 1]);
         let destination = format!("https://sp.test/acs?x={}", chunk[0]);

@@ -169,6 +169,7 @@ crate::storage_test! {
             ("wrong_ent", "attribute.ent_mismatch"),
             ("unknown_request", "in_response_to.unknown"),
             ("unsolicited", "unsolicited"),
+            ("unsolicited_claiming_request", "unsolicited"),
             ("unsolicited_console", "destination"),
             ("comment_in_value", "xml.forbidden_markup"),
             ("dtd", "xml.doctype"),

@@ -50,7 +50,7 @@ impl SignatureAlgorithm {
 /// A key file that cannot be used for signing.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error("the {what} is not a PKCS#8 PEM private key")]
+    #[error("the {what} key is not a PEM private key of that kind (PKCS#8; PKCS#1 for RSA, SEC 1 for EC)")]
     Pem { what: &'static str },
     #[error("the {what} was rejected: {reason}")]
     Rejected { what: &'static str, reason: String },
@@ -78,18 +78,24 @@ pub struct SigningKey {
 impl SigningKey {
     fn load(key_pem: &str, cert_pem: &str, algorithm: SignatureAlgorithm) -> Result<Self, KeyError> {
         let what = algorithm.code();
-        let der = match PrivateKeyDer::from_pem_slice(key_pem.as_bytes()) {
-            Ok(PrivateKeyDer::Pkcs8(der)) => der,
-            _ => return Err(KeyError::Pem { what }),
-        };
         let rejected = |e: aws_lc_rs::error::KeyRejected| KeyError::Rejected { what, reason: e.to_string() };
-        let pair = match algorithm {
-            SignatureAlgorithm::RsaSha256 => {
+        let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|_| KeyError::Pem { what })?;
+        // Generated keys are PKCS#8; an operator's RSA key may come as PKCS#1, an EC key as SEC 1.
+        let p256 = &ECDSA_P256_SHA256_FIXED_SIGNING;
+        let pair = match (algorithm, &key) {
+            (SignatureAlgorithm::RsaSha256, PrivateKeyDer::Pkcs8(der)) => {
                 KeyPair::Rsa(RsaKeyPair::from_pkcs8(der.secret_pkcs8_der()).map_err(rejected)?)
             }
-            SignatureAlgorithm::EcdsaSha256 => KeyPair::Ecdsa(
-                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der.secret_pkcs8_der()).map_err(rejected)?,
-            ),
+            (SignatureAlgorithm::RsaSha256, PrivateKeyDer::Pkcs1(der)) => {
+                KeyPair::Rsa(RsaKeyPair::from_der(der.secret_pkcs1_der()).map_err(rejected)?)
+            }
+            (SignatureAlgorithm::EcdsaSha256, PrivateKeyDer::Pkcs8(der)) => {
+                KeyPair::Ecdsa(EcdsaKeyPair::from_pkcs8(p256, der.secret_pkcs8_der()).map_err(rejected)?)
+            }
+            (SignatureAlgorithm::EcdsaSha256, PrivateKeyDer::Sec1(der)) => {
+                KeyPair::Ecdsa(EcdsaKeyPair::from_private_key_der(p256, der.secret_sec1_der()).map_err(rejected)?)
+            }
+            _ => return Err(KeyError::Pem { what }),
         };
         let certificate = Certificate::list_from_pem(cert_pem)
             .map_err(|source| KeyError::Certificate { what, source })?
@@ -179,5 +185,50 @@ impl SigningKeys {
             SignatureAlgorithm::RsaSha256 => &self.rsa_published,
             SignatureAlgorithm::EcdsaSha256 => &self.ecdsa_published,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pki::{KeyMaterial, KeyPaths};
+
+    fn pem(label: &str, der: &[u8]) -> String {
+        use base64::Engine;
+        let body = base64::engine::general_purpose::STANDARD.encode(der);
+        format!("-----BEGIN {label}-----\n{body}\n-----END {label}-----\n")
+    }
+
+    /// The PKCS#1 (or SEC 1) key inside a PKCS#8 one: the content of its privateKey OCTET STRING.
+    fn inner_key(pkcs8: &[u8]) -> Vec<u8> {
+        let (_, info) = x509_parser::der_parser::parse_der(pkcs8).unwrap();
+        info.as_sequence().unwrap()[2].as_slice().unwrap().to_vec()
+    }
+
+    #[test]
+    fn loads_generated_and_operator_key_formats() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut material = KeyMaterial::load_or_create(&KeyPaths::in_data_dir(dir.path())).unwrap();
+        let keys = SigningKeys::from_material(&material).unwrap();
+        for algorithm in SignatureAlgorithm::ALL {
+            assert_eq!(keys.key(algorithm).algorithm(), algorithm);
+            assert_eq!(keys.published(algorithm).len(), 1);
+        }
+        let der = |pem_text: &str| PrivateKeyDer::from_pem_slice(pem_text.as_bytes()).unwrap().secret_der().to_vec();
+        let rsa_pkcs8 = der(&material.signing_key_pem);
+        material.signing_key_pem = pem("RSA PRIVATE KEY", &inner_key(&rsa_pkcs8));
+        let ec_pkcs8 = der(&material.ec_signing_key_pem);
+        material.ec_signing_key_pem = pem("EC PRIVATE KEY", &inner_key(&ec_pkcs8));
+        let reloaded = SigningKeys::from_material(&material).unwrap();
+        assert_eq!(
+            reloaded.key(SignatureAlgorithm::RsaSha256).sign(b"m").unwrap(),
+            keys.key(SignatureAlgorithm::RsaSha256).sign(b"m").unwrap()
+        );
+
+        // A key of the other kind in a slot, or no key at all, stops the start.
+        material.signing_key_pem = material.ec_signing_key_pem.clone();
+        assert!(matches!(SigningKeys::from_material(&material), Err(KeyError::Pem { what: "rsa-sha256" })));
+        material.signing_key_pem = "not a key".into();
+        assert!(matches!(SigningKeys::from_material(&material), Err(KeyError::Pem { .. })));
     }
 }

@@ -143,6 +143,17 @@ mod tests {
     }
 
     #[test]
+    fn the_page_is_served_with_its_security_headers() {
+        let response = PostForm::new("https://sp.test/acs", PostedMessage::Response, "eA==", None).into_response();
+        let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        assert_eq!(header(header::CONTENT_TYPE), "text/html; charset=utf-8");
+        assert_eq!(header(header::CACHE_CONTROL), "no-store");
+        assert_eq!(header(header::X_FRAME_OPTIONS), "DENY");
+        assert!(header(header::CONTENT_SECURITY_POLICY).starts_with("default-src 'none'; script-src 'sha256-"));
+        assert!(header(header::CONTENT_SECURITY_POLICY).contains("frame-ancestors 'none'"));
+    }
+
+    #[test]
     fn without_relay_state_there_is_no_relay_field() {
         let form = PostForm::new("https://idp.test/sso", PostedMessage::Request, "eA==", None);
         assert!(form.html().contains("name=\"SAMLRequest\""));

@@ -110,8 +110,20 @@ fn an_idp_can_send_idents_base64_encoded() {
 fn hostile_inputs_never_panic() {
     use rand::{Rng, SeedableRng};
     const SNIPPETS: [&str; 14] = [
-        "<", ">", "&", "<!--x-->", "<?pi x?>", "<!DOCTYPE a>", "]]>", "\u{0}", " xmlns:saml=\"urn:x\"", "<saml:Assertion>",
-        "\"", "&#0;", "&#x110000;", "<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"/>",
+        "<",
+        ">",
+        "&",
+        "<!--x-->",
+        "<?pi x?>",
+        "<!DOCTYPE a>",
+        "]]>",
+        "\u{0}",
+        " xmlns:saml=\"urn:x\"",
+        "<saml:Assertion>",
+        "\"",
+        "&#0;",
+        "&#x110000;",
+        "<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"/>",
     ];
     let keys = keys();
     let original = issued(&keys, SignatureAlgorithm::RsaSha256, &ent_attributes());

@@ -243,3 +243,57 @@ fn check(
     }
     Ok(id.to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SSO: &str = "https://sesame.test/idp/sso";
+
+    fn sp() -> RegisteredSp {
+        RegisteredSp {
+            entity_id: "https://p.test/sp".into(),
+            acs_url: "https://p.test/acs".into(),
+            certificates: Vec::new(),
+            requires_signature: false,
+        }
+    }
+
+    fn request(attributes: &str, issued: DateTime<Utc>) -> Element {
+        let xml = format!(
+            r#"<samlp:AuthnRequest xmlns:samlp="{}" xmlns:saml="{}" ID="_r1" Version="2.0" IssueInstant="{}" {attributes}><saml:Issuer>https://p.test/sp</saml:Issuer></samlp:AuthnRequest>"#,
+            ns::PROTOCOL,
+            ns::ASSERTION,
+            super::super::super::ids::format_instant(issued)
+        );
+        xml_tree::parse(&xml, Limits::message(1 << 16)).unwrap()
+    }
+
+    fn check_at(attributes: &str, issued: DateTime<Utc>, signed: bool) -> Result<String, &'static str> {
+        let rules = RequestRules {
+            sso_url: SSO,
+            now: Utc::now(),
+            clock_skew: TimeDelta::minutes(1),
+            max_age: TimeDelta::minutes(5),
+            max_bytes: 1 << 16,
+        };
+        check(&request(attributes, issued), &sp(), signed, &rules).map_err(|e| e.code())
+    }
+
+    #[test]
+    fn a_request_must_target_sesame_and_the_registered_acs() {
+        let now = Utc::now();
+        let acs = r#"AssertionConsumerServiceURL="https://p.test/acs" ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST""#;
+        assert_eq!(check_at(&format!(r#"Destination="{SSO}" {acs}"#), now, true), Ok("_r1".into()));
+        assert_eq!(check_at("", now, false), Ok("_r1".into()), "unsigned requests may omit Destination");
+        assert_eq!(check_at("", now, true), Err("destination"), "signed ones must name it");
+        assert_eq!(check_at(r#"Destination="https://other.test/sso""#, now, false), Err("destination"));
+        assert_eq!(check_at(r#"AssertionConsumerServiceURL="https://evil.test/acs""#, now, false), Err("acs"));
+        assert_eq!(
+            check_at(r#"ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact""#, now, false),
+            Err("acs")
+        );
+        assert_eq!(check_at("", now - TimeDelta::minutes(10), false), Err("time"));
+        assert_eq!(check_at("", now + TimeDelta::minutes(3), false), Err("time"));
+    }
+}

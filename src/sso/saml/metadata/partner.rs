@@ -277,7 +277,9 @@ mod tests {
     }
 
     fn key(usage: &str, cert: &str) -> String {
-        format!(r#"<md:KeyDescriptor {usage}><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"#)
+        format!(
+            r#"<md:KeyDescriptor {usage}><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"#
+        )
     }
 
     fn entity(id: &str, body: &str, attributes: &str) -> String {
@@ -328,19 +330,29 @@ mod tests {
     fn reads_an_idp_from_an_aggregate_by_id_and_ignores_encryption_keys() {
         let (signing, encryption) = (cert(), cert());
         let keys = format!("{}{}", key(r#"use="signing""#, &signing), key(r#"use="encryption""#, &encryption));
-        let xml = document(&format!("{}{}", idp("a.test", &keys, "https://a.test/redirect"), idp("b.test", &keys, "https://b.test/r")));
+        let xml = document(&format!(
+            "{}{}",
+            idp("a.test", &keys, "https://a.test/redirect"),
+            idp("b.test", &keys, "https://b.test/r")
+        ));
         assert_eq!(parse_identity_provider(&xml, None, Utc::now()), Err(MetadataError::Ambiguous(2)));
         let parsed = parse_identity_provider(&xml, Some("a.test"), Utc::now()).unwrap();
         assert_eq!(parsed.sso_url, "https://a.test/redirect");
         assert_eq!(parsed.certificates, vec![Certificate::from_base64(&signing).unwrap()]);
         assert!(parsed.want_authn_requests_signed);
-        assert_eq!(parse_identity_provider(&xml, Some("c.test"), Utc::now()), Err(MetadataError::EntityNotFound("c.test".into())));
+        assert_eq!(
+            parse_identity_provider(&xml, Some("c.test"), Utc::now()),
+            Err(MetadataError::EntityNotFound("c.test".into()))
+        );
     }
 
     #[test]
     fn refuses_idps_without_a_usable_key_or_endpoint() {
         let only_encryption = document(&idp("a.test", &key(r#"use="encryption""#, &cert()), "https://a.test/r"));
-        assert_eq!(parse_identity_provider(&only_encryption, None, Utc::now()), Err(MetadataError::NoSigningCertificate));
+        assert_eq!(
+            parse_identity_provider(&only_encryption, None, Utc::now()),
+            Err(MetadataError::NoSigningCertificate)
+        );
         let insecure = document(&idp("a.test", &key("", &cert()), "http://a.test/r"));
         assert!(matches!(parse_identity_provider(&insecure, None, Utc::now()), Err(MetadataError::InsecureUrl { .. })));
         let local = document(&idp("a.test", &key("", &cert()), "http://localhost:8080/r"));
@@ -353,10 +365,8 @@ mod tests {
 
     #[test]
     fn expired_metadata_and_doctypes_are_refused() {
-        let xml = document(&idp("a.test", &key("", &cert()), "https://a.test/r")).replace(
-            "<md:EntitiesDescriptor",
-            r#"<md:EntitiesDescriptor validUntil="2020-01-01T00:00:00Z""#,
-        );
+        let xml = document(&idp("a.test", &key("", &cert()), "https://a.test/r"))
+            .replace("<md:EntitiesDescriptor", r#"<md:EntitiesDescriptor validUntil="2020-01-01T00:00:00Z""#);
         assert!(matches!(parse_identity_provider(&xml, None, Utc::now()), Err(MetadataError::Expired(_))));
         let xml = format!("<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>{}", document(""));
         assert_eq!(parse_identity_provider(&xml, None, Utc::now()), Err(MetadataError::Xml(XmlError::Doctype)));
@@ -365,12 +375,9 @@ mod tests {
 
     #[test]
     fn reads_a_service_provider_and_its_signing_method() {
-        let services = format!(
-            "{}{}{}",
-            acs(2, false, "https://s.test/acs2"),
-            acs(1, false, "https://s.test/acs1"),
-            format!(r#"<md:AssertionConsumerService Binding="{}" Location="https://s.test/art" index="0" isDefault="true"/>"#, "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact")
-        );
+        let artifact = r#"<md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact" Location="https://s.test/art" index="0" isDefault="true"/>"#;
+        let services =
+            format!("{}{}{artifact}", acs(2, false, "https://s.test/acs2"), acs(1, false, "https://s.test/acs1"));
         let xml = document(&sp("s.test", "", &services));
         let parsed = parse_service_provider(&xml, None, Utc::now()).unwrap();
         assert_eq!(parsed.acs_url, "https://s.test/acs1", "the lowest index of the POST services");
@@ -379,11 +386,18 @@ mod tests {
         assert_eq!(parsed.signature_algorithm, SignatureAlgorithm::RsaSha256);
         assert_eq!(
             parsed.requested_attributes,
-            vec![RequestedAttribute { name: "IDO".into(), required: true }, RequestedAttribute { name: "NOM".into(), required: false }]
+            vec![
+                RequestedAttribute { name: "IDO".into(), required: true },
+                RequestedAttribute { name: "NOM".into(), required: false }
+            ]
         );
 
         let services = format!("{}{}", acs(1, false, "https://s.test/acs1"), acs(5, true, "https://s.test/default"));
-        let ecdsa = format!(r#"<alg:SigningMethod Algorithm="{}"/><alg:SigningMethod Algorithm="{}"/>"#, ns::RSA_SHA256, ns::ECDSA_SHA256);
+        let ecdsa = format!(
+            r#"<alg:SigningMethod Algorithm="{}"/><alg:SigningMethod Algorithm="{}"/>"#,
+            ns::RSA_SHA256,
+            ns::ECDSA_SHA256
+        );
         let parsed = parse_service_provider(&document(&sp("s.test", &ecdsa, &services)), None, Utc::now()).unwrap();
         assert_eq!(parsed.acs_url, "https://s.test/default");
         assert_eq!(parsed.signature_algorithm, SignatureAlgorithm::EcdsaSha256);

@@ -250,7 +250,11 @@ fn check(
         break;
     }
     let confirmation_expiry = confirmation_expiry.ok_or(problem)?;
-    let in_response_to = response_in_response_to.or(confirmation_request).map(str::to_owned);
+    // An unsigned Response's InResponseTo proves nothing: then only the signed confirmation's counts,
+    // so an unsolicited assertion cannot be passed off as the answer to someone's request.
+    let in_response_to =
+        if response_signed { response_in_response_to.or(confirmation_request) } else { confirmation_request };
+    let in_response_to = in_response_to.map(str::to_owned);
     if in_response_to.is_none() && !expect.allow_unsolicited {
         return Err(Refusal::Unsolicited);
     }
