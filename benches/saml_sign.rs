@@ -1,10 +1,11 @@
 //! Cost of Sesame's signed SAML responses against the cryptography they cannot avoid: the raw
 //! aws-lc-rs RSA-2048 (PKCS#1 v1.5, SHA-256) signing rate, and building + signing a full Response
 //! (assertion signature and response signature, realistic attributes), measured in the same run
-//! on one thread; ECDSA P-256 alongside. After the criterion groups, a direct interleaved
+//! on one thread; ECDSA P-256 alongside; and, for the ENT side, verifying such a response with
+//! every SAML check (bergshamra-dsig). After the criterion groups, a direct interleaved
 //! measurement prints the rates and their ratio (skipped in `--test` mode).
 //!
-//! Run: `cargo bench --bench saml_sign` (`SESAME_BENCH_SECS`, default 3, sets how long each rate
+//! Run: `cargo bench --bench saml_sign` (`SAML_BENCH_SECS`, default 3, sets how long each rate
 //! is measured for the ratio).
 
 use std::hint::black_box;
@@ -17,6 +18,7 @@ use criterion::Criterion;
 use rustls_pki_types::PrivateKeyDer;
 use rustls_pki_types::pem::PemObject;
 use sesame::pki::{KeyMaterial, KeyPaths};
+use sesame::sso::saml::verify::{Bergshamra, Expectations, ReceivedResponse, TrustedIdp};
 use sesame::sso::saml::{Attribute, ResponseParams, SignatureAlgorithm, SigningKeys, issue};
 
 /// A canonical SignedInfo is about this long: what each raw signature covers.
@@ -34,6 +36,10 @@ fn attributes() -> Vec<Attribute> {
 }
 
 fn full_response(keys: &SigningKeys, algorithm: SignatureAlgorithm, attributes: &[Attribute]) -> usize {
+    signed_response(keys, algorithm, attributes).len()
+}
+
+fn signed_response(keys: &SigningKeys, algorithm: SignatureAlgorithm, attributes: &[Attribute]) -> String {
     let now = Utc::now();
     let params = ResponseParams {
         issuer: "https://sesame.example.org/idp/metadata",
@@ -49,7 +55,22 @@ fn full_response(keys: &SigningKeys, algorithm: SignatureAlgorithm, attributes: 
         lifetime: TimeDelta::minutes(5),
         clock_skew: TimeDelta::minutes(1),
     };
-    issue(&params, keys.key(algorithm)).expect("signs").xml.len()
+    issue(&params, keys.key(algorithm)).expect("signs").xml
+}
+
+/// Verifies `xml` as an ENT response addressed to the benchmark's service provider.
+fn verify_response(xml: &str, idp: &TrustedIdp) -> usize {
+    let expect = Expectations {
+        audience: "https://publisher.example.org/saml/metadata",
+        acs_url: "https://publisher.example.org/saml/acs",
+        allow_unsolicited: true,
+        now: Utc::now(),
+        clock_skew: TimeDelta::minutes(1),
+        max_age: TimeDelta::minutes(5),
+        max_bytes: 1 << 18,
+    };
+    let received = ReceivedResponse::parse(xml.to_owned(), 1 << 18).expect("well-formed");
+    received.verify(idp, &expect, &Bergshamra).expect("valid").attributes.len()
 }
 
 struct Fixture {
@@ -88,6 +109,16 @@ fn bench(c: &mut Criterion, fixture: &Fixture) {
     group.bench_function("full_response_ecdsa", |b| {
         b.iter(|| full_response(&fixture.keys, SignatureAlgorithm::EcdsaSha256, black_box(&fixture.attributes)))
     });
+    // The ENT side: the same document verified as an ENT's response (idEnt/GARPersonIdentifiant).
+    let mut ent_attributes = fixture.attributes.clone();
+    ent_attributes.extend([Attribute::new("idEnt", ["Z0"]), Attribute::new("GARPersonIdentifiant", ["z0-elv-0001"])]);
+    let idp = TrustedIdp {
+        ent_id: "Z0".into(),
+        entity_id: "https://sesame.example.org/idp/metadata".into(),
+        certificates: fixture.keys.published(SignatureAlgorithm::RsaSha256).to_vec(),
+    };
+    let xml = signed_response(&fixture.keys, SignatureAlgorithm::RsaSha256, &ent_attributes);
+    group.bench_function("verify_ent_response_rsa", |b| b.iter(|| verify_response(black_box(&xml), &idp)));
     group.finish();
 }
 
@@ -105,7 +136,7 @@ fn rate(budget: Duration, mut work: impl FnMut()) -> f64 {
 }
 
 fn report_ratio(fixture: &Fixture) {
-    let secs: u64 = std::env::var("SESAME_BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
+    let secs: u64 = std::env::var("SAML_BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
     // Many short interleaved slices, judged by the median of their ratios, so that load from other
     // processes (a shared CI machine) weighs on both sides alike.
     const ROUNDS: u32 = 40;

@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use serde_json::Value;
 
 const HOW: &str = "run the README's test command (./scripts/test), which installs the interoperability tools \
-                   (tests/interop) and exports SESAME_INTEROP_PYTHON, SESAME_INTEROP_NODE_MODULES and SESAME_INTEROP_XMLSEC1";
+                   (tests/interop) and exports TEST_INTEROP_PYTHON, TEST_INTEROP_NODE_MODULES and TEST_INTEROP_XMLSEC1";
 
 fn tool(variable: &str) -> PathBuf {
     let path = std::env::var_os(variable).unwrap_or_else(|| panic!("{variable} is not set: {HOW}"));
@@ -25,7 +25,7 @@ fn script(name: &str) -> PathBuf {
 
 /// The xmlsec1 command.
 pub fn xmlsec1() -> PathBuf {
-    tool("SESAME_INTEROP_XMLSEC1")
+    tool("TEST_INTEROP_XMLSEC1")
 }
 
 /// Runs a program with `input` as JSON on stdin and returns its JSON output.
@@ -51,7 +51,7 @@ fn run_json(mut command: Command, input: &Value) -> Value {
 
 /// A Python script of tests/interop in the interop virtualenv.
 pub fn python(name: &str, args: &[&str], input: &Value) -> Value {
-    let mut command = Command::new(tool("SESAME_INTEROP_PYTHON"));
+    let mut command = Command::new(tool("TEST_INTEROP_PYTHON"));
     command.arg(script(name)).args(args);
     run_json(command, input)
 }
@@ -59,7 +59,7 @@ pub fn python(name: &str, args: &[&str], input: &Value) -> Value {
 /// A node script of tests/interop with the interop node modules.
 pub fn node(name: &str, input: &Value) -> Value {
     let mut command = Command::new("node");
-    command.arg(script(name)).env("NODE_PATH", tool("SESAME_INTEROP_NODE_MODULES"));
+    command.arg(script(name)).env("NODE_PATH", tool("TEST_INTEROP_NODE_MODULES"));
     run_json(command, input)
 }
 

@@ -3,7 +3,7 @@
 //! astral and separator characters, very long values. This is what makes a digest over the
 //! emitted bytes equal to the digest every verifier computes.
 //!
-//! Values are random; the seed is printed and can be replayed with `SESAME_C14N_SEED=<seed>`.
+//! Values are random; the seed is printed and can be replayed with `TEST_C14N_SEED=<seed>`.
 
 use chrono::{TimeDelta, Utc};
 use rand::rngs::StdRng;
@@ -36,8 +36,8 @@ fn random_value(rng: &mut StdRng) -> String {
 
 #[test]
 fn issued_responses_are_their_own_exclusive_c14n() {
-    let seed = std::env::var("SESAME_C14N_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(rand::random);
-    println!("SESAME_C14N_SEED={seed}");
+    let seed = std::env::var("TEST_C14N_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(rand::random);
+    println!("TEST_C14N_SEED={seed}");
     let mut rng = StdRng::seed_from_u64(seed);
     let dir = tempfile::tempdir().unwrap();
     let keys =
