@@ -42,6 +42,7 @@ impl SigningKeyPaths {
 
 /// Paths of the key material inside the data folder.
 pub struct KeyPaths {
+    /// The RSA key and certificate, as `rsa.key` and `rsa.cert`.
     pub signing_key: PathBuf,
     pub signing_cert: PathBuf,
     pub rsa: SigningKeyPaths,
