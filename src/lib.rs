@@ -8,4 +8,5 @@ pub mod demo;
 pub mod domain;
 pub mod http;
 pub mod pki;
+pub mod sso;
 pub mod store;

@@ -27,6 +27,7 @@ pub struct Config {
     pub tls: TlsConfig,
     pub log: LogConfig,
     pub licences: LicenceConfig,
+    pub saml: SamlConfig,
     pub debug: DebugConfig,
 }
 
@@ -108,6 +109,33 @@ pub struct LicenceConfig {
     pub deletion_grace_days: u32,
 }
 
+/// SAML toward ENTs (Sesame as service provider) and publishers (Sesame as identity provider).
+/// Entity IDs default to the URL their metadata is served at, as the GAR requires of its partners.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SamlConfig {
+    /// Sesame's identity provider entity ID (publishers). `SESAME_SAML__IDP_ENTITY_ID`, default
+    /// `<public_url>/idp/metadata`.
+    pub idp_entity_id: Option<String>,
+    /// Sesame's service provider entity ID toward the ENTs' identity providers.
+    /// `SESAME_SAML__SP_ENTITY_ID`, default `<public_url>/sp/metadata`.
+    pub sp_entity_id: Option<String>,
+    /// The assignment console's service provider entity ID, the one ENTs may sign users into
+    /// unsolicited (IdP-initiated). `SESAME_SAML__CONSOLE_ENTITY_ID`, default `<public_url>/console/metadata`.
+    pub console_entity_id: Option<String>,
+    /// Clock difference tolerated with partners, in seconds. `SESAME_SAML__CLOCK_SKEW_SECS`, default 60.
+    pub clock_skew_secs: u32,
+    /// How long an assertion Sesame issues can be used, in seconds. Default 300.
+    pub assertion_lifetime_secs: u32,
+    /// How long an AuthnRequest Sesame sends to an ENT can be answered, in seconds. Default 600.
+    pub request_lifetime_secs: u32,
+    /// Oldest `IssueInstant` accepted on an ENT's response or a publisher's request, in seconds
+    /// (plus the skew). Default 300.
+    pub max_message_age_secs: u32,
+    /// Largest SAML message accepted, in bytes, after base64 decoding and inflating. Default 262144.
+    pub max_message_bytes: u32,
+}
+
 /// Operator drills; never enable in production.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -132,6 +160,16 @@ impl Default for Config {
             tls: TlsConfig { cert: None, key: None, client_ca: Vec::new(), identify_by: IdentifyBy::Fingerprint },
             log: LogConfig { format: LogFormat::Text, level: "info".into() },
             licences: LicenceConfig { deletion_grace_days: 15 },
+            saml: SamlConfig {
+                idp_entity_id: None,
+                sp_entity_id: None,
+                console_entity_id: None,
+                clock_skew_secs: 60,
+                assertion_lifetime_secs: 300,
+                request_lifetime_secs: 600,
+                max_message_age_secs: 300,
+                max_message_bytes: 256 * 1024,
+            },
             debug: DebugConfig::default(),
         }
     }

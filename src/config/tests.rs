@@ -69,3 +69,11 @@ fn example_file_matches_defaults() {
         "sesame.example.toml drifted from Config::default()"
     );
 }
+
+#[test]
+fn saml_entity_ids_must_be_uris() {
+    let err = load_toml("[saml]\nidp_entity_id = \"not a uri\"\n").unwrap_err();
+    assert!(err.message.contains("`saml.idp_entity_id`"), "{}", err.message);
+    let config = load_toml("[saml]\nidp_entity_id = \"urn:example:idp\"\n").unwrap();
+    assert_eq!(config.saml.idp_entity_id.as_deref(), Some("urn:example:idp"));
+}

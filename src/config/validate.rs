@@ -33,6 +33,26 @@ impl Config {
         if let Some(path) = self.tls.client_ca.iter().find(|p| !p.is_file()) {
             return Err(ConfigError::key("tls.client_ca", format!("file {} does not exist", path.display())));
         }
+        for (key, id) in [
+            ("saml.idp_entity_id", &self.saml.idp_entity_id),
+            ("saml.sp_entity_id", &self.saml.sp_entity_id),
+            ("saml.console_entity_id", &self.saml.console_entity_id),
+        ] {
+            // SAML core §8.3.6: a URI of at most 1024 characters.
+            if let Some(id) = id.as_ref().filter(|id| id.is_empty() || id.len() > 1024 || url::Url::parse(id).is_err())
+            {
+                return Err(ConfigError::key(key, format!("{id:?} is not a URI of at most 1024 characters")));
+            }
+        }
+        if self.saml.assertion_lifetime_secs == 0 {
+            return Err(ConfigError::key("saml.assertion_lifetime_secs", "must be at least 1"));
+        }
+        if self.saml.request_lifetime_secs == 0 {
+            return Err(ConfigError::key("saml.request_lifetime_secs", "must be at least 1"));
+        }
+        if self.saml.max_message_bytes < 4096 {
+            return Err(ConfigError::key("saml.max_message_bytes", "must be at least 4096"));
+        }
         EnvFilter::try_new(&self.log.level).map_err(|e| ConfigError::key("log.level", e))?;
         Ok(())
     }

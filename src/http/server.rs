@@ -16,6 +16,7 @@ use super::{caller, debug, health};
 use crate::config::Config;
 use crate::domain::pseudonym::Pseudonyms;
 use crate::pki::{KeyMaterial, KeyPaths, LocalAuthority, PkiError, TlsPaths};
+use crate::sso::{self, saml::SamlContext, saml::keys::KeyError};
 use crate::store::{self, AnyConnection, Pool, StoreError};
 
 /// Shared by every request handler.
@@ -25,6 +26,8 @@ pub struct AppState {
     /// Signing key and pseudonym secret, loaded once at start.
     pub keys: Arc<KeyMaterial>,
     pub pseudonyms: Arc<Pseudonyms>,
+    /// SAML endpoints, parsed signing keys, signature verifier.
+    pub saml: Arc<SamlContext>,
 }
 
 impl AppState {
@@ -45,6 +48,8 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Pki(#[from] PkiError),
+    #[error("signing keys unusable: {0}")]
+    Keys(#[from] KeyError),
     #[error("TLS setup failed: {0}")]
     Tls(String),
     #[error("metrics setup failed: {0}")]
@@ -79,9 +84,15 @@ impl Application {
         let tls_material = TlsMaterial::prepare(&config)?;
         let keys = KeyMaterial::load_or_create(&KeyPaths::in_data_dir(&config.data_dir))?;
         let pseudonyms = Arc::new(Pseudonyms::new(&keys.pseudonym_secret));
+        let saml = Arc::new(SamlContext::new(&config, &keys)?);
         let config = Arc::new(config);
-        let state =
-            web::Data::new(AppState { config: config.clone(), pool: pool.clone(), keys: Arc::new(keys), pseudonyms });
+        let state = web::Data::new(AppState {
+            config: config.clone(),
+            pool: pool.clone(),
+            keys: Arc::new(keys),
+            pseudonyms,
+            saml,
+        });
         let metrics = Metrics::new(pool.clone())?;
         let shutdown = Duration::from_secs(config.http.shutdown_timeout_secs);
         let workers = if config.http.workers == 0 { num_workers() } else { config.http.workers };
@@ -97,6 +108,7 @@ impl Application {
                 .wrap(public_metrics.clone())
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .configure(health::configure)
+                .configure(sso::configure_public)
                 .configure(|cfg| {
                     if debug_routes {
                         debug::configure(cfg);

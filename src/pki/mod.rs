@@ -9,7 +9,7 @@ mod keys;
 
 pub use authority::{ClientCertificate, LocalAuthority};
 pub use fingerprint::CertificateInfo;
-pub use keys::{KeyMaterial, KeyPaths};
+pub use keys::{KeyMaterial, KeyPaths, SigningKeyPaths};
 
 use std::path::{Path, PathBuf};
 

@@ -11,6 +11,7 @@ mod connection;
 pub mod directory;
 mod migrations;
 pub mod partners;
+pub mod saml;
 pub mod schema;
 pub mod subscriptions;
 mod transaction;

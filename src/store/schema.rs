@@ -234,6 +234,7 @@ diesel::table! {
         metadata_url -> Nullable<Text>,
         refreshed_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        authn_requests_signed -> Bool,
     }
 }
 
@@ -384,6 +385,7 @@ diesel::table! {
         metadata_xml -> Text,
         metadata_url -> Nullable<Text>,
         refreshed_at -> Timestamp,
+        want_authn_requests_signed -> Bool,
     }
 }
 

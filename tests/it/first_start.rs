@@ -11,8 +11,11 @@ crate::storage_test! {
         let snapshot = || {
             let tls = TlsPaths::in_data_dir(dir.path());
             let keys = KeyPaths::in_data_dir(dir.path());
-            [tls.ca_cert, tls.ca_key, tls.server_cert, tls.server_key, keys.signing_cert, keys.signing_key, keys.pseudonym_secret]
-                .map(|path| std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+            [
+                tls.ca_cert, tls.ca_key, tls.server_cert, tls.server_key, keys.rsa.cert, keys.rsa.key, keys.pseudonym_secret,
+                keys.ec.cert, keys.ec.key,
+            ]
+            .map(|path| std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
         };
 
         drop(sesame::http::Application::build(config.clone()).unwrap());
@@ -20,7 +23,9 @@ crate::storage_test! {
         drop(sesame::http::Application::build(config).unwrap());
         assert_eq!(first, snapshot(), "a restart must reuse every generated file");
 
-        let [ca, _, server, server_key, signing_cert, _, secret] = first;
+        let [ca, _, server, server_key, signing_cert, _, secret, ec_cert, ec_key] = first;
+        assert!(ec_key.contains("PRIVATE KEY"));
+        assert_eq!(CertificateInfo::from_pem(&ec_cert).unwrap().subject, "CN=Sesame signing key (ECDSA), O=Sesame");
         assert!(server_key.contains("PRIVATE KEY"));
         assert_eq!(secret.trim().len(), 64, "32 random bytes, hex");
         let (ca, server, signing) = (
