@@ -1,0 +1,14 @@
+//! The audit capability: verifying the tamper-evident log, signed checkpoints, the CNIL exports,
+//! retention and erasure requests.
+
+pub mod checkpoint;
+mod dry_run;
+pub mod erasure;
+mod error;
+pub mod metrics;
+pub mod retention;
+pub mod signing;
+pub mod traces;
+pub mod verify;
+
+pub use error::AuditError;
