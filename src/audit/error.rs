@@ -19,8 +19,8 @@ pub enum AuditError {
         "the audit log changed while it was being purged ({expected} events due, {deleted} deleted); nothing was purged"
     )]
     PurgeRace { expected: usize, deleted: usize },
-    #[error("another retention run holds the lease until {0} UTC")]
-    Busy(chrono::NaiveDateTime),
+    #[error("a retention run is already in progress on another node or command")]
+    Busy,
     #[error("cannot write {path}: {source}")]
     Write { path: std::path::PathBuf, source: std::io::Error },
 }

@@ -2,7 +2,9 @@
 //!
 //! One module per command group; this one parses arguments and maps failures to exit codes.
 
+mod audit;
 mod certs;
+mod person;
 mod serve;
 
 use std::path::PathBuf;
@@ -34,6 +36,12 @@ enum Command {
     /// Development certificates from the local CA.
     #[command(subcommand)]
     Certs(certs::CertsCommand),
+    /// The audit log: verify it, signed CNIL exports, retention, auditors.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+    /// Data-protection requests about one person.
+    #[command(subcommand)]
+    Person(person::PersonCommand),
 }
 
 impl Cli {
@@ -41,14 +49,16 @@ impl Cli {
         let result = Config::load(self.config.as_deref()).map_err(anyhow::Error::from).and_then(|config| {
             init_tracing(&config.log);
             match self.command {
-                Command::Serve => serve::serve(config),
-                Command::Migrate => serve::migrate(&config),
-                Command::Demo => serve::demo(config),
-                Command::Certs(command) => command.run(&config),
+                Command::Serve => serve::serve(config).map(|()| ExitCode::SUCCESS),
+                Command::Migrate => serve::migrate(&config).map(|()| ExitCode::SUCCESS),
+                Command::Demo => serve::demo(config).map(|()| ExitCode::SUCCESS),
+                Command::Certs(command) => command.run(&config).map(|()| ExitCode::SUCCESS),
+                Command::Audit(command) => command.run(&config),
+                Command::Person(command) => command.run(&config),
             }
         });
         match result {
-            Ok(()) => ExitCode::SUCCESS,
+            Ok(code) => code,
             Err(e) => {
                 eprintln!("sesame: {e:#}");
                 if e.is::<ConfigError>() { ExitCode::from(2) } else { ExitCode::FAILURE }
