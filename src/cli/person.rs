@@ -45,9 +45,9 @@ impl PersonCommand {
             println!("{verb}: {gar_id} is no longer in the directory of ENT project {ent}");
         }
         println!(
-            "  {} seat(s) ({} active, given back to their licence counters), {} personal assignment(s) now naming \
-             the pseudonym, {} session(s), {} assignment-manager record(s)",
-            c.seats_deleted, c.seats_freed, c.assignments_pseudonymised, c.sessions, c.manager_records
+            "  {} seat(s) ({} active, given back to their licence counters), {} assignment or history row(s) now \
+             naming the pseudonym, {} session(s), {} assignment-manager record(s)",
+            c.seats_deleted, c.seats_freed, c.pseudonymised, c.sessions, c.manager_records
         );
         println!(
             "kept: {} audit event(s) under the pseudonym {}, until their retention period ends",

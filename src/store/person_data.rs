@@ -7,9 +7,10 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::schema::{
-    assignment_manager_establishments, assignment_managers, assignment_seats, assignments, establishments,
-    licence_pools, mefs, person_establishments, person_groups, person_mefs, person_mefstat4, person_profiles, persons,
-    pupil_subjects, school_groups, subjects, subscriptions, teacher_group_subjects, teacher_posts, web_sessions,
+    assignment_history, assignment_manager_establishments, assignment_managers, assignment_seats, assignments,
+    establishments, licence_pools, mefs, person_establishments, person_groups, person_mefs, person_mefstat4,
+    person_profiles, persons, pupil_subjects, school_groups, subjects, subscriptions, teacher_group_subjects,
+    teacher_posts, web_sessions,
 };
 use super::{AnyConnection, StoreError, write_transaction};
 use crate::domain::licence::PoolPublic;
@@ -351,8 +352,9 @@ pub struct ErasedCounts {
     pub seats_freed: usize,
     /// Seat rows deleted, whatever their status.
     pub seats_deleted: usize,
-    /// Assignments that named the person, now naming their audit pseudonym instead.
-    pub assignments_pseudonymised: usize,
+    /// Rows that named the person (as an assignment's target, author or revoker, or as the actor
+    /// of assignment history), now naming their audit pseudonym instead.
+    pub pseudonymised: usize,
     pub sessions: usize,
     pub manager_records: usize,
 }
@@ -363,7 +365,7 @@ impl std::ops::AddAssign for ErasedCounts {
         self.memberships += other.memberships;
         self.seats_freed += other.seats_freed;
         self.seats_deleted += other.seats_deleted;
-        self.assignments_pseudonymised += other.assignments_pseudonymised;
+        self.pseudonymised += other.pseudonymised;
         self.sessions += other.sessions;
         self.manager_records += other.manager_records;
     }
@@ -386,8 +388,9 @@ pub struct Removal<'a> {
 }
 
 /// Removes a person: frees their active seats (each licence counter goes down by the seats it
-/// counted), deletes their seats, directory record (memberships cascade) and sessions, and
-/// replaces their identifier in personal assignments by their pseudonym. One transaction.
+/// counted), deletes their seats, directory record (memberships cascade) and sessions, revokes
+/// assignments made to them alone, and replaces their identifier by their pseudonym wherever an
+/// assignment or its history names them. One transaction.
 pub fn remove_person(conn: &mut AnyConnection, removal: &Removal<'_>) -> Result<ErasedCounts, StoreError> {
     write_transaction(conn, |conn| {
         let mut counts = ErasedCounts::default();
@@ -399,21 +402,7 @@ pub fn remove_person(conn: &mut AnyConnection, removal: &Removal<'_>) -> Result<
             counts.memberships = memberships(conn, person_id)?.rows();
             counts.persons = diesel::delete(persons::table.find(person_id)).execute(conn)?;
         }
-        let schools =
-            establishments::table.filter(establishments::ent_id.eq(removal.ent_id)).select(establishments::uai);
-        let personal = assignments::table
-            .filter(assignments::target_kind.eq("PERSON"))
-            .filter(assignments::target_ref.eq(removal.gar_id))
-            .filter(assignments::uai.eq_any(schools));
-        diesel::update(personal.filter(assignments::revoked_at.is_null()))
-            .set((
-                assignments::revoked_at.eq(removal.now),
-                assignments::revoked_by.eq("system"),
-                assignments::revoke_reason.eq(removal.reason),
-            ))
-            .execute(conn)?;
-        counts.assignments_pseudonymised =
-            diesel::update(personal).set(assignments::target_ref.eq(removal.pseudonym)).execute(conn)?;
+        counts.pseudonymised = pseudonymise_assignments(conn, removal)?;
         counts.sessions = diesel::delete(
             web_sessions::table
                 .filter(web_sessions::ent_id.eq(removal.ent_id))
@@ -430,6 +419,39 @@ pub fn remove_person(conn: &mut AnyConnection, removal: &Removal<'_>) -> Result<
         }
         Ok(counts)
     })
+}
+
+/// Revokes assignments made to the person alone, and puts their pseudonym in place of their
+/// identifier in the assignments and history of their ENT project's schools.
+fn pseudonymise_assignments(conn: &mut AnyConnection, removal: &Removal<'_>) -> Result<usize, StoreError> {
+    let (gar_id, pseudonym) = (removal.gar_id, removal.pseudonym);
+    let schools =
+        || establishments::table.filter(establishments::ent_id.eq(removal.ent_id)).select(establishments::uai);
+    let in_schools = || assignments::table.filter(assignments::uai.eq_any(schools()));
+    let personal =
+        || in_schools().filter(assignments::target_kind.eq("PERSON")).filter(assignments::target_ref.eq(gar_id));
+    diesel::update(personal().filter(assignments::revoked_at.is_null()))
+        .set((
+            assignments::revoked_at.eq(removal.now),
+            assignments::revoked_by.eq("system"),
+            assignments::revoke_reason.eq(removal.reason),
+        ))
+        .execute(conn)?;
+    let mut changed = diesel::update(personal()).set(assignments::target_ref.eq(pseudonym)).execute(conn)?;
+    changed += diesel::update(in_schools().filter(assignments::created_by.eq(gar_id)))
+        .set(assignments::created_by.eq(pseudonym))
+        .execute(conn)?;
+    changed += diesel::update(in_schools().filter(assignments::revoked_by.eq(gar_id)))
+        .set(assignments::revoked_by.eq(pseudonym))
+        .execute(conn)?;
+    let history = || assignment_history::table.filter(assignment_history::uai.eq_any(schools()));
+    changed += diesel::update(history().filter(assignment_history::actor.eq(gar_id)))
+        .set(assignment_history::actor.eq(pseudonym))
+        .execute(conn)?;
+    changed += diesel::update(history().filter(assignment_history::undone_by.eq(gar_id)))
+        .set(assignment_history::undone_by.eq(pseudonym))
+        .execute(conn)?;
+    Ok(changed)
 }
 
 /// Gives each ACTIVE seat back to the counter it was taken from: the school's GLOBAL pool when the

@@ -1,12 +1,17 @@
 //! Integration tests: one binary, a real node per test (see `common`).
 
+mod audit_exports;
 mod audit_log;
+mod audit_support;
+mod audit_tamper;
 mod cli;
 mod common;
 mod contracts;
 mod demo;
+mod erasure;
 mod first_start;
 mod health;
 mod mtls;
+mod retention;
 mod shutdown;
 mod store_schema;
