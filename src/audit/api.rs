@@ -18,11 +18,9 @@ use serde_json::json;
 use super::error::AuditError;
 use super::export::{self, Document, Period, SignedExport};
 use super::signing::{Signer, TrustedKeys};
-use crate::config::IdentifyBy;
 use crate::domain::audit::Actor;
 use crate::http::AppState;
-use crate::http::caller::{CallerError, PeerCertificate};
-use crate::store::partners::CertificateKey;
+use crate::http::caller::{CallerError, find_owner};
 use crate::store::{AnyConnection, auditors};
 
 /// A caller whose certificate is registered to the named auditor.
@@ -36,20 +34,7 @@ impl FromRequest for AuditorCaller {
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let Some(PeerCertificate(info)) = req.conn_data::<PeerCertificate>().cloned() else {
-                return Err(CallerError::NoCertificate);
-            };
-            let state = req.app_data::<web::Data<AppState>>().expect("AppState is registered").clone();
-            let identify_by = state.config.tls.identify_by;
-            let found = state
-                .store(move |conn| {
-                    let key = match identify_by {
-                        IdentifyBy::Fingerprint => CertificateKey::Fingerprint(&info.fingerprint),
-                        IdentifyBy::Subject => CertificateKey::Subject(&info.subject),
-                    };
-                    auditors::find_auditor(conn, key)
-                })
-                .await?;
+            let found = find_owner(&req, auditors::find_auditor).await?;
             found.map(AuditorCaller).ok_or(CallerError::WrongKind("an auditor"))
         })
     }
@@ -103,16 +88,19 @@ async fn produce(
     build: impl FnOnce(&mut AnyConnection, &AppState) -> Result<Document, AuditError> + Send + 'static,
 ) -> Result<HttpResponse, ApiError> {
     let app = state.clone();
-    let signed = state
-        .store(move |conn| {
-            Ok((|| {
-                let signer = Signer::new(&app.keys)?;
-                let document = build(conn, &app)?;
-                export::seal(conn, &signer, document, &Actor::auditor(&auditor.0))
-            })())
-        })
-        .await??;
+    let signed = state.store(move |conn| Ok(sealed(conn, &app, &auditor, build))).await??;
     Ok(HttpResponse::Ok().json(bundle(&signed)))
+}
+
+fn sealed(
+    conn: &mut AnyConnection,
+    app: &AppState,
+    auditor: &AuditorCaller,
+    build: impl FnOnce(&mut AnyConnection, &AppState) -> Result<Document, AuditError>,
+) -> Result<SignedExport, AuditError> {
+    let signer = Signer::new(&app.keys)?;
+    let document = build(conn, app)?;
+    export::seal(conn, &signer, document, &Actor::auditor(&auditor.0))
 }
 
 fn bundle(export: &SignedExport) -> serde_json::Value {

@@ -62,11 +62,6 @@ impl Signer {
         })
     }
 
-    /// Loads (or, on a fresh data folder, generates) the key material of `config`.
-    pub fn from_config(config: &Config) -> Result<Self, anyhow::Error> {
-        Ok(Self::new(&KeyMaterial::load_or_create(&KeyPaths::in_data_dir(&config.data_dir))?)?)
-    }
-
     pub fn key_id(&self) -> &str {
         &self.key_id
     }

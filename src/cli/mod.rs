@@ -49,16 +49,16 @@ impl Cli {
         let result = Config::load(self.config.as_deref()).map_err(anyhow::Error::from).and_then(|config| {
             init_tracing(&config.log);
             match self.command {
-                Command::Serve => serve::serve(config).map(|()| ExitCode::SUCCESS),
-                Command::Migrate => serve::migrate(&config).map(|()| ExitCode::SUCCESS),
-                Command::Demo => serve::demo(config).map(|()| ExitCode::SUCCESS),
-                Command::Certs(command) => command.run(&config).map(|()| ExitCode::SUCCESS),
+                Command::Serve => serve::serve(config),
+                Command::Migrate => serve::migrate(&config),
+                Command::Demo => serve::demo(config),
+                Command::Certs(command) => command.run(&config),
                 Command::Audit(command) => command.run(&config),
                 Command::Person(command) => command.run(&config),
             }
         });
         match result {
-            Ok(code) => code,
+            Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("sesame: {e:#}");
                 if e.is::<ConfigError>() { ExitCode::from(2) } else { ExitCode::FAILURE }

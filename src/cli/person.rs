@@ -1,16 +1,13 @@
 //! `sesame person erase`: an erasure request for one person (see `audit::erasure`).
 
-use std::process::ExitCode;
-
 use chrono::Utc;
 use clap::Subcommand;
 
-use super::audit::connect;
+use super::audit::{connect, existing_keys};
 use crate::audit::erasure;
 use crate::config::Config;
 use crate::domain::audit::Actor;
 use crate::domain::pseudonym::Pseudonyms;
-use crate::pki::{KeyMaterial, KeyPaths};
 
 #[derive(Subcommand)]
 pub(super) enum PersonCommand {
@@ -30,11 +27,10 @@ pub(super) enum PersonCommand {
 }
 
 impl PersonCommand {
-    pub(super) fn run(self, config: &Config) -> anyhow::Result<ExitCode> {
+    pub(super) fn run(self, config: &Config) -> anyhow::Result<()> {
         let PersonCommand::Erase { ent, gar_id, yes } = self;
         let mut conn = connect(config)?;
-        let keys = KeyMaterial::load_or_create(&KeyPaths::in_data_dir(&config.data_dir))?;
-        let pseudonyms = Pseudonyms::new(&keys.pseudonym_secret);
+        let pseudonyms = Pseudonyms::new(&existing_keys(config)?.pseudonym_secret);
         let report =
             erasure::erase(&mut conn, &pseudonyms, &ent, &gar_id, &Actor::operator(), Utc::now().naive_utc(), !yes)?;
         let c = &report.counts;
@@ -70,6 +66,6 @@ impl PersonCommand {
         if let Some(seq) = report.event {
             println!("recorded as audit event {seq}");
         }
-        Ok(ExitCode::SUCCESS)
+        Ok(())
     }
 }

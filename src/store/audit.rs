@@ -65,37 +65,24 @@ pub fn append_at(conn: &mut AnyConnection, event: &AuditEvent, at: NaiveDateTime
     })
 }
 
-type EventRow =
-    (i64, NaiveDateTime, String, String, Option<String>, Option<String>, Option<String>, String, String, String);
+/// An `audit_events` row, read with `EventRow::as_select()`.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = audit_events)]
+struct EventRow {
+    seq: i64,
+    at: NaiveDateTime,
+    kind: String,
+    actor: String,
+    ent_id: Option<String>,
+    uai: Option<String>,
+    subject: Option<String>,
+    details: String,
+    prev_hash: String,
+    hash: String,
+}
 
-/// The columns of `EventRow`, in order.
-type EventColumns = (
-    audit_events::seq,
-    audit_events::at,
-    audit_events::kind,
-    audit_events::actor,
-    audit_events::ent_id,
-    audit_events::uai,
-    audit_events::subject,
-    audit_events::details,
-    audit_events::prev_hash,
-    audit_events::hash,
-);
-
-const EVENT_COLUMNS: EventColumns = (
-    audit_events::seq,
-    audit_events::at,
-    audit_events::kind,
-    audit_events::actor,
-    audit_events::ent_id,
-    audit_events::uai,
-    audit_events::subject,
-    audit_events::details,
-    audit_events::prev_hash,
-    audit_events::hash,
-);
-
-fn stored((seq, at, kind, actor, ent_id, uai, subject, details, prev_hash, hash): EventRow) -> StoredEvent {
+fn stored(row: EventRow) -> StoredEvent {
+    let EventRow { seq, at, kind, actor, ent_id, uai, subject, details, prev_hash, hash } = row;
     StoredEvent { seq, at, kind, actor, ent_id, uai, subject, details, prev_hash, hash }
 }
 
@@ -105,7 +92,7 @@ pub fn events_after(conn: &mut AnyConnection, after: i64, limit: i64) -> Result<
         .filter(audit_events::seq.gt(after))
         .order(audit_events::seq)
         .limit(limit)
-        .select(EVENT_COLUMNS)
+        .select(EventRow::as_select())
         .load(conn)?;
     Ok(rows.into_iter().map(stored).collect())
 }
@@ -129,7 +116,7 @@ pub fn events_of_subject(conn: &mut AnyConnection, subject: &str) -> Result<Vec<
     let rows: Vec<EventRow> = audit_events::table
         .filter(audit_events::subject.eq(subject))
         .order(audit_events::seq)
-        .select(EVENT_COLUMNS)
+        .select(EventRow::as_select())
         .load(conn)?;
     Ok(rows.into_iter().map(stored).collect())
 }
@@ -173,12 +160,13 @@ pub fn events_matching(
         let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
         query = query.filter(audit_events::details.like(format!("%{escaped}%")).escape('\\'));
     }
-    let rows: Vec<EventRow> = query.order(audit_events::seq).limit(limit).select(EVENT_COLUMNS).load(conn)?;
+    let rows: Vec<EventRow> = query.order(audit_events::seq).limit(limit).select(EventRow::as_select()).load(conn)?;
     Ok(rows.into_iter().map(stored).collect())
 }
 
 /// Events a purge deletes, counted apart.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct DeletedEvents {
     /// `release` and `turnaway` traces.
     pub release_traces: usize,

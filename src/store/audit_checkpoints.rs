@@ -7,32 +7,23 @@ use super::schema::audit_checkpoints;
 use super::{AnyConnection, StoreError};
 use crate::domain::audit_checkpoint::{Checkpoint, CheckpointKind, KeptEvents, SignedCheckpoint};
 
-type CheckpointRow = (i64, String, i64, String, String, String, NaiveDateTime, Option<i64>, Option<String>);
-
-const COLUMNS: (
-    audit_checkpoints::id,
-    audit_checkpoints::kind,
-    audit_checkpoints::last_seq,
-    audit_checkpoints::hash,
-    audit_checkpoints::signature,
-    audit_checkpoints::key_id,
-    audit_checkpoints::at,
-    audit_checkpoints::kept_events,
-    audit_checkpoints::kept_digest,
-) = (
-    audit_checkpoints::id,
-    audit_checkpoints::kind,
-    audit_checkpoints::last_seq,
-    audit_checkpoints::hash,
-    audit_checkpoints::signature,
-    audit_checkpoints::key_id,
-    audit_checkpoints::at,
-    audit_checkpoints::kept_events,
-    audit_checkpoints::kept_digest,
-);
+/// An `audit_checkpoints` row, read with `CheckpointRow::as_select()`.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = audit_checkpoints)]
+struct CheckpointRow {
+    id: i64,
+    kind: String,
+    last_seq: i64,
+    hash: String,
+    signature: String,
+    key_id: String,
+    at: NaiveDateTime,
+    kept_events: Option<i64>,
+    kept_digest: Option<String>,
+}
 
 fn signed(row: CheckpointRow) -> SignedCheckpoint {
-    let (id, kind, last_seq, hash, signature, key_id, at, kept_events, kept_digest) = row;
+    let CheckpointRow { id, kind, last_seq, hash, signature, key_id, at, kept_events, kept_digest } = row;
     // The kind column has a CHECK constraint; a row that still fails to parse fails its signature.
     let kind = CheckpointKind::parse(&kind).unwrap_or(CheckpointKind::Checkpoint);
     let kept = match (kept_events, kept_digest) {
@@ -66,13 +57,17 @@ pub fn insert(
 
 /// Every checkpoint, oldest first.
 pub fn all(conn: &mut AnyConnection) -> Result<Vec<SignedCheckpoint>, StoreError> {
-    let rows: Vec<CheckpointRow> = audit_checkpoints::table.order(audit_checkpoints::id).select(COLUMNS).load(conn)?;
+    let rows: Vec<CheckpointRow> =
+        audit_checkpoints::table.order(audit_checkpoints::id).select(CheckpointRow::as_select()).load(conn)?;
     Ok(rows.into_iter().map(signed).collect())
 }
 
 /// The newest checkpoint of either kind.
 pub fn latest(conn: &mut AnyConnection) -> Result<Option<SignedCheckpoint>, StoreError> {
-    let row: Option<CheckpointRow> =
-        audit_checkpoints::table.order(audit_checkpoints::id.desc()).select(COLUMNS).first(conn).optional()?;
+    let row: Option<CheckpointRow> = audit_checkpoints::table
+        .order(audit_checkpoints::id.desc())
+        .select(CheckpointRow::as_select())
+        .first(conn)
+        .optional()?;
     Ok(row.map(signed))
 }

@@ -353,6 +353,13 @@ crate::storage_test! {
         let (_, uai, _, _) = export_event(conn, &json_path);
         assert_eq!(uai.as_deref(), Some("0990001N"));
 
+        // From a data folder without the nodes' keys, nothing is signed or pseudonymised with new ones.
+        let empty = tempfile::tempdir().unwrap();
+        let refused = sesame(empty.path(), &db, &["audit", "export", "data-subject", "--ent", "Z0", "--gar-id", &traces.pupil]);
+        assert_eq!(refused.status.code(), Some(1));
+        assert!(stderr(&refused).contains("no key material at"), "{}", stderr(&refused));
+        assert!(!empty.path().join("keys").exists());
+
         // Every export was audited, and the chain still verifies with them.
         assert_eq!(count(conn, "SELECT COUNT(*) AS n FROM audit_events WHERE kind = 'export.created'"), 4);
         ok(sesame(data.path(), &db, &["audit", "verify"]));

@@ -324,7 +324,7 @@ crate::storage_test! {
             .unwrap();
         assert_eq!(actor, "operator:cli");
         let details: Value = serde_json::from_str(&details).unwrap();
-        assert_eq!(details["auditEvents"], json!({ "outcome": "purged", "deleted": { "release_traces": 3, "other": 1 }, "boundary": purge_seq - 1 }));
+        assert_eq!(details["auditEvents"], json!({ "outcome": "purged", "deleted": { "releaseTraces": 3, "other": 1 }, "boundary": purge_seq - 1 }));
         assert_eq!(details["persons"]["persons"], 1);
         assert_eq!(details["expired"]["sessions"], 1);
         let segment = audit_checkpoints::latest(conn).unwrap().unwrap();
@@ -413,7 +413,7 @@ crate::storage_test! {
         let (actor, details) = purged.expect("the retention job ran and a checkpoint was signed within 30 s");
         assert_eq!(actor, "system:retention");
         let details: Value = serde_json::from_str(&details).unwrap();
-        assert_eq!(details["auditEvents"]["deleted"]["release_traces"], 1);
+        assert_eq!(details["auditEvents"]["deleted"]["releaseTraces"], 1);
         assert_eq!(details["persons"]["persons"], 1);
         assert!(!seqs(&mut app.conn()).contains(&old));
         assert_eq!(count(&mut app.conn(), &format!("SELECT COUNT(*) AS n FROM persons WHERE id = {gone}")), 0);

@@ -13,7 +13,6 @@ mod table;
 use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
-use serde::Serialize;
 use serde_json::json;
 
 use super::error::AuditError;
@@ -24,8 +23,7 @@ use crate::domain::audit::{Actor, AuditEvent, AuditKind};
 use crate::store::{AnyConnection, audit};
 
 /// Which export.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExportKind {
     DataSubject,
     PublisherReleases,
