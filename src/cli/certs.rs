@@ -90,7 +90,7 @@ pub(super) fn issue_and_register(
     Ok((cert_path, key_path))
 }
 
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+pub(super) fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     std::fs::write(path, contents)?;
     #[cfg(unix)]
     {

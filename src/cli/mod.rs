@@ -2,7 +2,9 @@
 //!
 //! One module per command group; this one parses arguments and maps failures to exit codes.
 
+mod audit;
 mod certs;
+mod person;
 mod serve;
 
 use std::path::PathBuf;
@@ -34,6 +36,12 @@ enum Command {
     /// Development certificates from the local CA.
     #[command(subcommand)]
     Certs(certs::CertsCommand),
+    /// The audit log: verify it, signed CNIL exports, retention, auditors.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+    /// Data-protection requests about one person.
+    #[command(subcommand)]
+    Person(person::PersonCommand),
 }
 
 impl Cli {
@@ -45,6 +53,8 @@ impl Cli {
                 Command::Migrate => serve::migrate(&config),
                 Command::Demo => serve::demo(config),
                 Command::Certs(command) => command.run(&config),
+                Command::Audit(command) => command.run(&config),
+                Command::Person(command) => command.run(&config),
             }
         });
         match result {

@@ -28,6 +28,8 @@ pub struct Config {
     pub log: LogConfig,
     pub licences: LicenceConfig,
     pub saml: SamlConfig,
+    pub audit: AuditConfig,
+    pub retention: RetentionConfig,
     pub debug: DebugConfig,
 }
 
@@ -136,6 +138,44 @@ pub struct SamlConfig {
     pub max_message_bytes: u32,
 }
 
+/// The tamper-evident audit log (README, "Audit and data protection").
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Sign a checkpoint once this many events were appended since the last one.
+    /// `SESAME_AUDIT__CHECKPOINT_EVERY_EVENTS`, default 10000.
+    pub checkpoint_every_events: u64,
+    /// Sign a checkpoint once this many seconds passed since the last one, if events were appended.
+    /// `SESAME_AUDIT__CHECKPOINT_EVERY_SECS`, default 300.
+    pub checkpoint_every_secs: u64,
+    /// Certificates (PEM files) of earlier signing keys whose checkpoints and exports still verify,
+    /// besides the current `<data_dir>/keys/signing.pem` and every `<data_dir>/keys/previous/*.pem`.
+    /// Default none.
+    pub trusted_certificates: Vec<PathBuf>,
+}
+
+/// How long personal data is kept (README, "Retention").
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Run the retention job inside `sesame serve`. `SESAME_RETENTION__ENABLED`, default true.
+    pub enabled: bool,
+    /// Hours between two runs of the job (one node runs it). `SESAME_RETENTION__EVERY_HOURS`, default 24.
+    pub every_hours: u32,
+    /// Days release and turnaway traces stay in the audit log. `SESAME_RETENTION__RELEASE_DAYS`, default 365.
+    pub release_days: u32,
+    /// Days every other audit event is kept (assignments, subscriptions, feeds, contracts, keys,
+    /// exports, purges, erasures). `SESAME_RETENTION__AUDIT_DAYS`, default 1825 (five years).
+    pub audit_days: u32,
+    /// Days a person removed from the directory is kept before being purged with their memberships
+    /// and seats. `SESAME_RETENTION__REMOVED_PERSON_GRACE_DAYS`, default 30.
+    pub removed_person_grace_days: u32,
+    /// School years (1 September to 31 August) of assignment history kept, the current one included;
+    /// older history, revoked assignments and released seats are purged.
+    /// `SESAME_RETENTION__ASSIGNMENT_HISTORY_SCHOOL_YEARS`, default 1.
+    pub assignment_history_school_years: u32,
+}
+
 /// Operator drills; never enable in production.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -169,6 +209,19 @@ impl Default for Config {
                 request_lifetime_secs: 600,
                 max_message_age_secs: 300,
                 max_message_bytes: 256 * 1024,
+            },
+            audit: AuditConfig {
+                checkpoint_every_events: 10_000,
+                checkpoint_every_secs: 300,
+                trusted_certificates: Vec::new(),
+            },
+            retention: RetentionConfig {
+                enabled: true,
+                every_hours: 24,
+                release_days: 365,
+                audit_days: 1825,
+                removed_person_grace_days: 30,
+                assignment_history_school_years: 1,
             },
             debug: DebugConfig::default(),
         }

@@ -53,6 +53,24 @@ impl Config {
         if self.saml.max_message_bytes < 4096 {
             return Err(ConfigError::key("saml.max_message_bytes", "must be at least 4096"));
         }
+        if let Some(path) = self.audit.trusted_certificates.iter().find(|p| !p.is_file()) {
+            return Err(ConfigError::key(
+                "audit.trusted_certificates",
+                format!("file {} does not exist", path.display()),
+            ));
+        }
+        for (key, value) in [
+            ("audit.checkpoint_every_events", self.audit.checkpoint_every_events),
+            ("audit.checkpoint_every_secs", self.audit.checkpoint_every_secs),
+            ("retention.every_hours", u64::from(self.retention.every_hours)),
+            ("retention.release_days", u64::from(self.retention.release_days)),
+            ("retention.audit_days", u64::from(self.retention.audit_days)),
+            ("retention.assignment_history_school_years", u64::from(self.retention.assignment_history_school_years)),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::key(key, "must be at least 1"));
+            }
+        }
         EnvFilter::try_new(&self.log.level).map_err(|e| ConfigError::key("log.level", e))?;
         Ok(())
     }

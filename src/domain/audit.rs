@@ -149,6 +149,11 @@ impl Actor {
         Self("operator:cli".into())
     }
 
+    /// An auditor (data-protection officer, CNIL) calling with their registered certificate.
+    pub fn auditor(name: &str) -> Self {
+        Self(format!("auditor:{name}"))
+    }
+
     /// A scheduled job of Sesame itself, e.g. `system:retention`.
     pub fn system(job: &str) -> Self {
         Self(format!("system:{job}"))

@@ -2,12 +2,14 @@
 
 pub mod assignment;
 pub mod audit;
+pub mod audit_checkpoint;
 pub mod catalogue;
 pub mod directory;
 pub mod licence;
 pub mod profile;
 pub mod pseudonym;
 pub mod public;
+pub mod retention;
 pub mod siren_isni;
 pub mod subscription;
 pub mod uai;

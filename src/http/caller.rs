@@ -18,8 +18,8 @@ use tokio::net::TcpStream;
 use super::server::AppState;
 use crate::config::IdentifyBy;
 use crate::pki::CertificateInfo;
-use crate::store::StoreError;
 use crate::store::partners::{self, CallerKind, CertificateKey, RegisteredCaller};
+use crate::store::{AnyConnection, StoreError};
 
 /// The verified leaf certificate of the connection, stored when the connection opens.
 #[derive(Clone, Debug)]
@@ -81,23 +81,33 @@ impl ResponseError for CallerError {
 
 impl Caller {
     async fn resolve(req: &HttpRequest) -> Result<Self, CallerError> {
-        let Some(PeerCertificate(info)) = req.conn_data::<PeerCertificate>().cloned() else {
-            return Err(CallerError::NoCertificate);
-        };
-        let state = req.app_data::<web::Data<AppState>>().expect("AppState is registered").clone();
-        let identify_by = state.config.tls.identify_by;
-        let found = state
-            .store(move |conn| {
-                let key = match identify_by {
-                    IdentifyBy::Fingerprint => CertificateKey::Fingerprint(&info.fingerprint),
-                    IdentifyBy::Subject => CertificateKey::Subject(&info.subject),
-                };
-                partners::find_caller(conn, key)
-            })
-            .await?;
+        let found = find_owner(req, partners::find_caller).await?;
         let RegisteredCaller { kind, id, name } = found.ok_or(CallerError::Unregistered)?;
         Ok(Self { kind, id, name })
     }
+}
+
+/// Looks the connection's verified certificate up with `find`, by fingerprint or by subject as
+/// `tls.identify_by` says: `None` when it is registered to no owner `find` knows.
+pub async fn find_owner<T: Send + 'static>(
+    req: &HttpRequest,
+    find: fn(&mut AnyConnection, CertificateKey<'_>) -> Result<Option<T>, StoreError>,
+) -> Result<Option<T>, CallerError> {
+    let Some(PeerCertificate(info)) = req.conn_data::<PeerCertificate>().cloned() else {
+        return Err(CallerError::NoCertificate);
+    };
+    let state = req.app_data::<web::Data<AppState>>().expect("AppState is registered").clone();
+    let identify_by = state.config.tls.identify_by;
+    let found = state
+        .store(move |conn| {
+            let key = match identify_by {
+                IdentifyBy::Fingerprint => CertificateKey::Fingerprint(&info.fingerprint),
+                IdentifyBy::Subject => CertificateKey::Subject(&info.subject),
+            };
+            find(conn, key)
+        })
+        .await?;
+    Ok(found)
 }
 
 type Resolving<T> = Pin<Box<dyn Future<Output = Result<T, CallerError>>>>;

@@ -65,6 +65,7 @@ pub struct Application {
     public: Server,
     mtls: Server,
     pool: Pool,
+    state: web::Data<AppState>,
 }
 
 impl Application {
@@ -137,6 +138,7 @@ impl Application {
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .configure(health::configure)
                 .configure(caller::configure)
+                .configure(crate::audit::configure_mtls)
         })
         .workers(workers)
         .shutdown_timeout(shutdown.as_secs())
@@ -147,7 +149,7 @@ impl Application {
         .map_err(|source| StartError::Bind { addr: mtls_addr, source })?
         .run();
 
-        Ok(Self { public_addr, mtls_addr, public, mtls, pool })
+        Ok(Self { public_addr, mtls_addr, public, mtls, pool, state })
     }
 
     pub fn public_addr(&self) -> SocketAddr {
@@ -179,8 +181,10 @@ impl Application {
             let [public, mtls] = handles;
             tokio::join!(public.stop(true), mtls.stop(true));
         });
+        let jobs = crate::audit::jobs::spawn(self.state.clone());
         let (public, mtls) = tokio::join!(self.public, self.mtls);
         on_signal.abort();
+        jobs.iter().for_each(|job| job.abort());
         public.and(mtls)
     }
 }

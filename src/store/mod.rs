@@ -6,16 +6,22 @@
 
 pub mod assignments;
 pub mod audit;
+pub mod audit_checkpoints;
+pub mod auditors;
 pub mod catalogue;
 mod connection;
 pub mod directory;
+pub mod job_leases;
 mod migrations;
 pub mod partners;
 pub mod saml;
+pub mod person_data;
+pub mod reports;
+pub mod retention;
 pub mod schema;
 pub mod subscriptions;
 mod transaction;
 
 pub use connection::{AnyConnection, Backend, DatabaseUrl, Pool, PooledConnection, StoreError};
 pub use migrations::{has_pending_migrations, run_migrations};
-pub use transaction::write_transaction;
+pub use transaction::{read_snapshot, write_transaction};

@@ -442,6 +442,20 @@ diesel::table! {
         signature -> Text,
         key_id -> Text,
         at -> Timestamp,
+        kept_events -> Nullable<BigInt>,
+        kept_digest -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    auditor_certificates (id) {
+        id -> BigInt,
+        auditor -> Text,
+        fingerprint -> Text,
+        subject -> Text,
+        not_after -> Timestamp,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
     }
 }
 
@@ -543,4 +557,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     audit_checkpoints,
     job_leases,
+    auditor_certificates,
 );

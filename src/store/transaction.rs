@@ -38,3 +38,40 @@ where
         },
     }
 }
+
+/// Runs read-only `work` on one consistent snapshot, however many queries it makes: SQLite's
+/// deferred transaction keeps the snapshot of its first read; PostgreSQL needs REPEATABLE READ.
+/// Long scans (verifying the audit chain) then never see a purge half-way.
+pub fn read_snapshot<T, E>(
+    conn: &mut AnyConnection,
+    work: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<Error>,
+{
+    use diesel::RunQueryDsl;
+    Manager::begin_transaction(conn)?;
+    let nested =
+        Manager::transaction_manager_status_mut(conn).transaction_depth()?.is_some_and(|depth| depth.get() > 1);
+    let result = match conn {
+        AnyConnection::Postgresql(_) if !nested => {
+            diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(conn)
+                .map_err(E::from)
+        }
+        _ => Ok(0),
+    }
+    .and_then(|_| work(conn));
+    // Nothing was written: ending it either way is the same, and a commit error matters only if
+    // the work itself succeeded.
+    match result {
+        Ok(value) => {
+            Manager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => {
+            let _ = Manager::rollback_transaction(conn);
+            Err(error)
+        }
+    }
+}

@@ -83,6 +83,13 @@ fn every_command_has_help() {
         &["demo", "--help"],
         &["certs", "--help"],
         &["certs", "issue-client", "--help"],
+        &["audit", "--help"],
+        &["audit", "verify", "--help"],
+        &["audit", "export", "data-subject", "--help"],
+        &["audit", "verify-export", "--help"],
+        &["audit", "purge", "--help"],
+        &["audit", "auditor", "add", "--help"],
+        &["person", "erase", "--help"],
     ] {
         let output = sesame(dir.path(), args, &[]);
         assert!(output.status.success(), "{args:?}: {}", stderr(&output));

@@ -120,6 +120,8 @@ pub fn test_config(data_dir: &std::path::Path, db: &TestDb) -> Config {
     config.http.mtls_addr = "127.0.0.1:0".parse().unwrap();
     config.http.workers = 1;
     config.http.shutdown_timeout_secs = 5;
+    // The retention job would purge old or expired rows a test set up; tests that need it turn it on.
+    config.retention.enabled = false;
     config
 }
 
