@@ -9,6 +9,7 @@ pub mod licence;
 pub mod profile;
 pub mod pseudonym;
 pub mod public;
+pub mod release;
 pub mod retention;
 pub mod siren_isni;
 pub mod subscription;
