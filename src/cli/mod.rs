@@ -3,6 +3,8 @@
 //! One module per command group; this one parses arguments and maps failures to exit codes.
 
 mod certs;
+mod distributor;
+mod schools;
 mod serve;
 
 use std::path::PathBuf;
@@ -34,6 +36,12 @@ enum Command {
     /// Development certificates from the local CA.
     #[command(subcommand)]
     Certs(certs::CertsCommand),
+    /// Commercial distributors of the abonnement web service.
+    #[command(subcommand)]
+    Distributor(distributor::DistributorCommand),
+    /// National directory attributes of schools.
+    #[command(subcommand)]
+    Schools(schools::SchoolsCommand),
 }
 
 impl Cli {
@@ -45,6 +53,8 @@ impl Cli {
                 Command::Migrate => serve::migrate(&config),
                 Command::Demo => serve::demo(config),
                 Command::Certs(command) => command.run(&config),
+                Command::Distributor(command) => command.run(&config),
+                Command::Schools(command) => command.run(&config),
             }
         });
         match result {

@@ -18,6 +18,8 @@ const NAMES: &str = include_str!("../../fixtures/demo/names.toml");
 const RESOURCES: &str = include_str!("../../fixtures/demo/resources.json");
 const SUBSCRIPTIONS: &str = include_str!("../../fixtures/demo/subscriptions.json");
 const ASSIGNMENTS: &str = include_str!("../../fixtures/demo/assignments.toml");
+/// National directory attributes of the demo schools (nature, type, commune…), as `sesame schools import` reads them.
+pub const SCHOOLS: &str = include_str!("../../fixtures/demo/schools.csv");
 
 /// subscriptions.json: the distributors and what they sold, with the abonnement field names.
 #[derive(Clone, Debug, Deserialize)]

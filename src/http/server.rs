@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::domain::pseudonym::Pseudonyms;
 use crate::pki::{KeyMaterial, KeyPaths, LocalAuthority, PkiError, TlsPaths};
 use crate::store::{self, AnyConnection, Pool, StoreError};
+use crate::subscriptions;
 
 /// Shared by every request handler.
 pub struct AppState {
@@ -125,6 +126,7 @@ impl Application {
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .configure(health::configure)
                 .configure(caller::configure)
+                .configure(subscriptions::configure_mtls)
         })
         .workers(workers)
         .shutdown_timeout(shutdown.as_secs())

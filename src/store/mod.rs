@@ -12,6 +12,10 @@ pub mod directory;
 mod migrations;
 pub mod partners;
 pub mod schema;
+pub mod school_subscriptions;
+pub mod schools;
+pub mod subscription_counts;
+pub mod subscription_search;
 pub mod subscriptions;
 mod transaction;
 

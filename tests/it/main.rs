@@ -10,3 +10,6 @@ mod health;
 mod mtls;
 mod shutdown;
 mod store_schema;
+mod subscriptions_create;
+mod subscriptions_rules;
+mod subscriptions_support;

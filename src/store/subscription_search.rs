@@ -1,0 +1,155 @@
+//! One distributor's subscriptions, filtered, sorted and paged (the abonnement search).
+
+use chrono::NaiveDateTime;
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text, Timestamp};
+
+use super::schema::{subscription_establishments, subscription_publics, subscriptions};
+use super::subscriptions::{StoredSubscription, load};
+use super::{AnyConnection, StoreError};
+
+/// A condition on one field: the subscription matches when the field has one of the values.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Filter {
+    ExternalId(Vec<String>),
+    Distributor(Vec<String>),
+    /// A school the subscription covers (given, or expanded from its natures).
+    School(Vec<String>),
+    AssignmentType(Vec<String>),
+    Category(Vec<String>),
+    Public(Vec<String>),
+    ProjectCode(Vec<String>),
+}
+
+/// The dates a search can bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DateField {
+    Created,
+    Modified,
+    ValidFrom,
+    /// `finValidite`, or the end of `anneeFinValidite`.
+    EndsAt,
+}
+
+/// `after <= field <= before`, either bound optional.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DateRange {
+    pub field: DateField,
+    pub after: Option<NaiveDateTime>,
+    pub before: Option<NaiveDateTime>,
+}
+
+/// What results are sorted by; ties are broken by creation order, so pages never overlap.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SortKey {
+    #[default]
+    ExternalId,
+    ResourceId,
+    ResourceIdType,
+    ResourceLabel,
+    ValidFrom,
+    EndsAt,
+    Category,
+    AssignmentType,
+    /// The first of the subscription's publics, in code order.
+    Public,
+    ProjectCode,
+}
+
+/// A search: every filter and date range must hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Search {
+    pub filters: Vec<Filter>,
+    pub dates: Vec<DateRange>,
+    pub sort: SortKey,
+    pub descending: bool,
+    /// Deleted subscriptions too (`aboSuppr=true`).
+    pub include_deleted: bool,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// The page of `distributor`'s subscriptions that `search` selects. Other distributors'
+/// subscriptions are never considered, whatever the filters say.
+pub fn search(
+    conn: &mut AnyConnection,
+    distributor: &str,
+    search: &Search,
+) -> Result<Vec<StoredSubscription>, StoreError> {
+    let mut query = subscriptions::table
+        .filter(subscriptions::distributor_id.eq(distributor.to_owned()))
+        .select(subscriptions::id)
+        .into_boxed();
+    if !search.include_deleted {
+        query = query.filter(subscriptions::deleted_at.is_null());
+    }
+    for filter in &search.filters {
+        query = match filter.clone() {
+            Filter::ExternalId(values) => query.filter(subscriptions::external_id.eq_any(values)),
+            Filter::Distributor(values) => query.filter(subscriptions::distributor_id.eq_any(values)),
+            Filter::School(values) => query.filter(
+                subscriptions::id.eq_any(
+                    subscription_establishments::table
+                        .filter(subscription_establishments::uai.eq_any(values))
+                        .select(subscription_establishments::subscription_id),
+                ),
+            ),
+            Filter::AssignmentType(values) => query.filter(subscriptions::assignment_type.eq_any(values)),
+            Filter::Category(values) => query.filter(subscriptions::category.eq_any(values)),
+            Filter::Public(values) => query.filter(
+                subscriptions::id.eq_any(
+                    subscription_publics::table
+                        .filter(subscription_publics::public.eq_any(values))
+                        .select(subscription_publics::subscription_id),
+                ),
+            ),
+            Filter::ProjectCode(values) => query.filter(subscriptions::project_code.eq_any(values)),
+        };
+    }
+    for range in &search.dates {
+        let column = match range.field {
+            DateField::Created => "subscriptions.created_at",
+            DateField::Modified => "subscriptions.updated_at",
+            DateField::ValidFrom => "subscriptions.valid_from",
+            DateField::EndsAt => "subscriptions.ends_at",
+        };
+        if let Some(after) = range.after {
+            query = query.filter(sql::<Bool>(&format!("{column} >= ")).bind::<Timestamp, _>(after));
+        }
+        if let Some(before) = range.before {
+            query = query.filter(sql::<Bool>(&format!("{column} <= ")).bind::<Timestamp, _>(before));
+        }
+    }
+
+    // Text is compared byte by byte on both backends (PostgreSQL's default collation follows the
+    // locale), and absent values come last, so pages are the same on SQLite and PostgreSQL.
+    let collate = match conn {
+        AnyConnection::Postgresql(_) => " COLLATE \"C\"",
+        AnyConnection::Sqlite(_) => "",
+    };
+    let (column, text) = match search.sort {
+        SortKey::ExternalId => ("subscriptions.external_id", true),
+        SortKey::ResourceId => ("subscriptions.resource_id", true),
+        SortKey::ResourceIdType => ("subscriptions.resource_id_type", true),
+        SortKey::ResourceLabel => ("subscriptions.resource_label", true),
+        SortKey::ValidFrom => ("subscriptions.valid_from", false),
+        SortKey::EndsAt => ("subscriptions.ends_at", false),
+        SortKey::Category => ("subscriptions.category", true),
+        SortKey::AssignmentType => ("subscriptions.assignment_type", true),
+        SortKey::Public => {
+            ("(SELECT MIN(p.public) FROM subscription_publics p WHERE p.subscription_id = subscriptions.id)", true)
+        }
+        SortKey::ProjectCode => ("subscriptions.project_code", true),
+    };
+    let direction = if search.descending { "DESC" } else { "ASC" };
+    let key = format!("{column}{} {direction}", if text { collate } else { "" });
+    let ids: Vec<i64> = query
+        .order(sql::<Bool>(&format!("{column} IS NULL")))
+        .then_order_by(sql::<Text>(&key))
+        .then_order_by(sql::<Text>(&format!("subscriptions.id {direction}")))
+        .offset(search.offset)
+        .limit(search.limit)
+        .load(conn)?;
+    load(conn, &ids)
+}
