@@ -14,7 +14,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use quick_xml::events::BytesText;
 
 use super::xml::{self, NS, XmlError};
 use crate::domain::Uai;
@@ -198,7 +197,7 @@ impl ResponseError for WsError {
                 for (lang, message) in [("fr", &fault.fr), ("en", &fault.en)] {
                     w.create_element("message")
                         .with_attribute(("xml:lang", lang))
-                        .write_text_content(BytesText::new(message))?;
+                        .write_text_content(xml::escaped(message))?;
                 }
                 Ok(())
             })

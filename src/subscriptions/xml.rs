@@ -171,9 +171,14 @@ pub fn writer() -> Writer<Vec<u8>> {
     writer
 }
 
-/// Writes `<name>text</name>` (escaped).
+/// Writes `<name>text</name>`, escaping only `<`, `>` and `&` (quotes need none in text).
 pub fn text_element(writer: &mut Writer<Vec<u8>>, name: &str, text: &str) {
-    writer.create_element(name).write_text_content(BytesText::new(text)).expect("writing to memory cannot fail");
+    writer.create_element(name).write_text_content(escaped(text)).expect("writing to memory cannot fail");
+}
+
+/// Text content as the answers write it.
+pub fn escaped(text: &str) -> BytesText<'_> {
+    BytesText::from_escaped(quick_xml::escape::partial_escape(text))
 }
 
 #[cfg(test)]
