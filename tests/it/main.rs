@@ -14,6 +14,7 @@ mod subscriptions_counts;
 mod subscriptions_create;
 mod subscriptions_isolation;
 mod subscriptions_rules;
+mod subscriptions_schemas;
 mod subscriptions_schools;
 mod subscriptions_search;
 mod subscriptions_support;
