@@ -12,6 +12,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use diesel::connection::SimpleConnection;
+use sesame::domain::Public;
 use sesame::store::subscription_search::{DateField, DateRange, Filter, Search, SortKey, search};
 use sesame::store::{self, DatabaseUrl};
 use subscription_seed::{DISTRIBUTOR, school, seed};
@@ -37,7 +38,7 @@ fn bench(c: &mut Criterion) {
     };
     let deep_page = Search { offset: (count as i64 * 9 / 10).max(0), limit: 100, ..Search::default() };
     let filtered_page = Search {
-        filters: vec![Filter::AssignmentType(vec!["INDIV".into()]), Filter::Public(vec!["ELEVE".into()])],
+        filters: vec![Filter::AssignmentType(vec!["INDIV".into()]), Filter::Public(vec![Public::Pupil])],
         dates: vec![DateRange { field: DateField::EndsAt, after: "2027-08-01T00:00:00".parse().ok(), before: None }],
         sort: SortKey::ResourceLabel,
         offset: (count as i64 / 2).max(0),

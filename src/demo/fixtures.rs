@@ -9,7 +9,7 @@ use super::settings::Settings;
 use crate::domain::assignment::AssignmentTarget;
 use crate::domain::catalogue::ResourceImport;
 use crate::domain::directory::Degree;
-use crate::domain::subscription::Subscription;
+use crate::domain::subscription::{Subscription, SubscriptionError};
 use crate::domain::{SirenIsni, Uai};
 
 /// Embedded so that `sesame demo` works from any folder.
@@ -114,9 +114,9 @@ impl Fixtures {
         let mut subscriptions = HashMap::new();
         for sub in &self.sales.subscriptions {
             let broken = |reason: String| fixture("subscriptions.json", format!("{}: {reason}", sub.id));
-            sub.validate().map_err(|e| fixture("subscriptions.json", e))?;
-            sub.check_first_degree(|uai| degrees.get(uai) == Some(&Degree::First))
-                .map_err(|e| fixture("subscriptions.json", e))?;
+            let rule_broken = |e: SubscriptionError| fixture("subscriptions.json", format!("{}: {e}", e.rule().code()));
+            sub.validate().map_err(rule_broken)?;
+            sub.check_first_degree(|uai| degrees.get(uai) == Some(&Degree::First)).map_err(rule_broken)?;
             if !distributors.contains(&sub.distributor_id) {
                 return Err(broken(format!("unknown distributor {}", sub.distributor_id)));
             }

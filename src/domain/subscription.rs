@@ -132,6 +132,8 @@ pub enum SubscriptionError {
     Invalid { field: &'static str, value: String, expected: &'static str },
     #[error("publicCible `{0}` is given twice")]
     RepeatedPublic(Public),
+    #[error("uaiEtab `{0}` is given twice")]
+    RepeatedSchool(Uai),
     #[error("give either nbLicenceGlobale or at least one non-zero per-public count, not both nor neither")]
     Counts,
     #[error("give either uaiEtab or codeNatureUAI, not both nor neither")]
@@ -171,9 +173,11 @@ impl SubscriptionError {
     /// The rule broken.
     pub fn rule(&self) -> Rule {
         match self {
-            Self::Missing { .. } | Self::TooLong { .. } | Self::Invalid { .. } | Self::RepeatedPublic(_) => {
-                Rule::Schema
-            }
+            Self::Missing { .. }
+            | Self::TooLong { .. }
+            | Self::Invalid { .. }
+            | Self::RepeatedPublic(_)
+            | Self::RepeatedSchool(_) => Rule::Schema,
             Self::Counts => Rule::Rg(1),
             Self::Schools => Rule::Rg(2),
             Self::Distributor(_) => Rule::Rg(3),
@@ -199,7 +203,7 @@ impl SubscriptionError {
             | Self::CountWithoutPublic { field, .. } => field,
             Self::RepeatedPublic(_) | Self::FirstDegreeLibrarian { .. } | Self::FirstDegreeNature(_) => "publicCible",
             Self::Counts | Self::SchoolWideCounts => "nbLicenceGlobale",
-            Self::Schools => "uaiEtab",
+            Self::Schools | Self::RepeatedSchool(_) => "uaiEtab",
             Self::Distributor(_) => "idDistributeurCom",
             Self::Category(_) => "categorieAffectation",
             Self::AssignmentType(_) => "typeAffectation",
@@ -218,6 +222,7 @@ impl SubscriptionError {
                 format!("{field} : « {value} » n'est pas valide (attendu : {expected})")
             }
             Self::RepeatedPublic(public) => format!("publicCible « {public} » est donné deux fois"),
+            Self::RepeatedSchool(uai) => format!("uaiEtab « {uai} » est donné deux fois"),
             Self::Counts => "donner soit nbLicenceGlobale, soit au moins un nombre de licences par public non nul, \
                              pas les deux ni aucun"
                 .to_owned(),
@@ -424,6 +429,10 @@ impl Subscription {
                 return Err(SubscriptionError::RepeatedPublic(*public));
             }
             seen.push(*public);
+        }
+        let mut schools = std::collections::HashSet::new();
+        if let Some(uai) = self.establishments.iter().find(|uai| !schools.insert(*uai)) {
+            return Err(SubscriptionError::RepeatedSchool(uai.clone()));
         }
         Ok(())
     }
@@ -743,6 +752,9 @@ mod tests {
         assert_eq!(sub.validate(), Err(SubscriptionError::RepeatedPublic(Public::Pupil)));
         sub.publics.clear();
         assert_eq!(broken(&sub), ("SCHEMA".into(), "publicCible"));
+        sub.publics.push(Public::Pupil);
+        sub.establishments.push(sub.establishments[0].clone());
+        assert_eq!(broken(&sub), ("SCHEMA".into(), "uaiEtab"));
     }
 
     #[test]

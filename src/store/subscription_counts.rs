@@ -16,12 +16,12 @@ use crate::domain::subscription::AssignmentType;
 use crate::domain::{LicenceCount, Profile, Public};
 
 /// Which subscriptions to count.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CountsOf<'a> {
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CountsOf {
     /// One `idAbonnement`.
-    Subscription(&'a str),
+    Subscription(String),
     /// Every subscription with this `codeProjetRessource`.
-    Project(&'a str),
+    Project(String),
 }
 
 /// One line of `decompteaffectations`: a subscription in one school.
@@ -44,7 +44,7 @@ pub struct AllocationCount {
 pub fn allocation_counts(
     conn: &mut AnyConnection,
     distributor: &str,
-    of: CountsOf<'_>,
+    of: &CountsOf,
     grace_since: NaiveDateTime,
 ) -> Result<Vec<AllocationCount>, StoreError> {
     let mut query = subscriptions::table
@@ -53,8 +53,8 @@ pub fn allocation_counts(
         .select(subscriptions::id)
         .into_boxed();
     query = match of {
-        CountsOf::Subscription(id) => query.filter(subscriptions::external_id.eq(id.to_owned())),
-        CountsOf::Project(code) => query.filter(subscriptions::project_code.eq(code.to_owned())),
+        CountsOf::Subscription(id) => query.filter(subscriptions::external_id.eq(id.clone())),
+        CountsOf::Project(code) => query.filter(subscriptions::project_code.eq(code.clone())),
     };
     let ids: Vec<i64> = query.load(conn)?;
     let mut found = load(conn, &ids)?;

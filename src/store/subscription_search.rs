@@ -5,9 +5,10 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text, Timestamp};
 
-use super::schema::{subscription_establishments, subscription_publics, subscriptions};
+use super::schema::{subscription_establishments, subscriptions};
 use super::subscriptions::{StoredSubscription, load};
 use super::{AnyConnection, StoreError};
+use crate::domain::Public;
 
 /// A condition on one field: the subscription matches when the field has one of the values.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,7 +19,7 @@ pub enum Filter {
     School(Vec<String>),
     AssignmentType(Vec<String>),
     Category(Vec<String>),
-    Public(Vec<String>),
+    Public(Vec<Public>),
     ProjectCode(Vec<String>),
 }
 
@@ -97,13 +98,17 @@ pub fn search(
             ),
             Filter::AssignmentType(values) => query.filter(subscriptions::assignment_type.eq_any(values)),
             Filter::Category(values) => query.filter(subscriptions::category.eq_any(values)),
-            Filter::Public(values) => query.filter(
-                subscriptions::id.eq_any(
-                    subscription_publics::table
-                        .filter(subscription_publics::public.eq_any(values))
-                        .select(subscription_publics::subscription_id),
-                ),
-            ),
+            Filter::Public(publics) => {
+                // A correlated EXISTS, not IN (…): a public matches most subscriptions, and the
+                // page can then stream in index order instead of collecting every match first.
+                // The codes are the four fixed ones, so they are written in the SQL.
+                let codes: Vec<String> = publics.iter().map(|public| format!("'{}'", public.code())).collect();
+                query.filter(sql::<Bool>(&format!(
+                    "EXISTS (SELECT 1 FROM subscription_publics p WHERE p.subscription_id = subscriptions.id \
+                     AND p.public IN ({}))",
+                    codes.join(", ")
+                )))
+            }
             Filter::ProjectCode(values) => query.filter(subscriptions::project_code.eq_any(values)),
         };
     }
@@ -128,28 +133,28 @@ pub fn search(
         AnyConnection::Postgresql(_) => " COLLATE \"C\"",
         AnyConnection::Sqlite(_) => "",
     };
-    let (column, text) = match search.sort {
-        SortKey::ExternalId => ("subscriptions.external_id", true),
-        SortKey::ResourceId => ("subscriptions.resource_id", true),
-        SortKey::ResourceIdType => ("subscriptions.resource_id_type", true),
-        SortKey::ResourceLabel => ("subscriptions.resource_label", true),
-        SortKey::ValidFrom => ("subscriptions.valid_from", false),
-        SortKey::EndsAt => ("subscriptions.ends_at", false),
-        SortKey::Category => ("subscriptions.category", true),
-        SortKey::AssignmentType => ("subscriptions.assignment_type", true),
-        SortKey::Public => {
-            ("(SELECT MIN(p.public) FROM subscription_publics p WHERE p.subscription_id = subscriptions.id)", true)
-        }
-        SortKey::ProjectCode => ("subscriptions.project_code", true),
+    // (expression, is text, may be NULL)
+    let (column, text, nullable) = match search.sort {
+        SortKey::ExternalId => ("subscriptions.external_id", true, false),
+        SortKey::ResourceId => ("subscriptions.resource_id", true, false),
+        SortKey::ResourceIdType => ("subscriptions.resource_id_type", true, false),
+        SortKey::ResourceLabel => ("subscriptions.resource_label", true, false),
+        SortKey::ValidFrom => ("subscriptions.valid_from", false, false),
+        SortKey::EndsAt => ("subscriptions.ends_at", false, true),
+        SortKey::Category => ("subscriptions.category", true, false),
+        SortKey::AssignmentType => ("subscriptions.assignment_type", true, false),
+        SortKey::Public => (
+            "(SELECT MIN(p.public) FROM subscription_publics p WHERE p.subscription_id = subscriptions.id)",
+            true,
+            true,
+        ),
+        SortKey::ProjectCode => ("subscriptions.project_code", true, true),
     };
     let direction = if search.descending { "DESC" } else { "ASC" };
-    let key = format!("{column}{} {direction}", if text { collate } else { "" });
-    let ids: Vec<i64> = query
-        .order(sql::<Bool>(&format!("{column} IS NULL")))
-        .then_order_by(sql::<Text>(&key))
-        .then_order_by(sql::<Text>(&format!("subscriptions.id {direction}")))
-        .offset(search.offset)
-        .limit(search.limit)
-        .load(conn)?;
+    // Only where NULLs can occur: an expression in ORDER BY keeps the index from giving the order.
+    let nulls_last = if nullable { format!("{column} IS NULL, ") } else { String::new() };
+    let order =
+        format!("{nulls_last}{column}{} {direction}, subscriptions.id {direction}", if text { collate } else { "" });
+    let ids: Vec<i64> = query.order(sql::<Text>(&order)).offset(search.offset).limit(search.limit).load(conn)?;
     load(conn, &ids)
 }

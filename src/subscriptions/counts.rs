@@ -30,25 +30,21 @@ pub(super) async fn count_allocations(
     let value =
         |name: &str| params.iter().find(|(key, value)| key == name && !value.is_empty()).map(|(_, v)| v.clone());
     let of = match (value("idAbonnement"), value("codeProjetRessource")) {
-        (Some(id), None) => Ok(id),
-        (None, Some(code)) => Err(code),
+        (Some(id), None) => CountsOf::Subscription(id),
+        (None, Some(code)) => CountsOf::Project(code),
         _ => return Err(WsError::CountsSelection),
     };
-    let grace_since = Utc::now().naive_utc() - TimeDelta::days(state.config.licences.deletion_grace_days.into());
-    let lines = {
-        let of = of.clone();
-        state
-            .store(move |conn| {
-                let of = match &of {
-                    Ok(id) => CountsOf::Subscription(id),
-                    Err(code) => CountsOf::Project(code),
-                };
-                subscription_counts::allocation_counts(conn, distributor.as_str(), of, grace_since)
-            })
-            .await?
+    // One subscription that does not count anything does not exist (for this distributor).
+    let asked_for = match &of {
+        CountsOf::Subscription(id) => Some(id.clone()),
+        CountsOf::Project(_) => None,
     };
-    if let (Ok(id), true) = (&of, lines.is_empty()) {
-        return Err(WsError::NotFound(id.clone()));
+    let grace_since = Utc::now().naive_utc() - TimeDelta::days(state.config.licences.deletion_grace_days.into());
+    let lines = state
+        .store(move |conn| subscription_counts::allocation_counts(conn, distributor.as_str(), &of, grace_since))
+        .await?;
+    if let (Some(id), true) = (asked_for, lines.is_empty()) {
+        return Err(WsError::NotFound(id));
     }
     Ok(HttpResponse::Ok().content_type("text/csv;charset=UTF-8").body(csv(&lines)))
 }

@@ -8,6 +8,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 
 use super::error::WsError;
 use super::xml::Element;
+use crate::domain::Public;
 use crate::domain::subscription::parse_gar_datetime;
 use crate::store::subscription_search::{DateField, DateRange, Filter, Search, SortKey};
 
@@ -78,7 +79,21 @@ fn read_filter(filter: &Element) -> Result<Filter, WsError> {
         "uaiEtab" => Filter::School(values.iter().map(|uai| uai.trim().to_ascii_uppercase()).collect()),
         "typeAffectation" => Filter::AssignmentType(values),
         "categorieAffectation" => Filter::Category(values),
-        "publicCible" => Filter::Public(values),
+        "publicCible" => Filter::Public(
+            values
+                .iter()
+                .map(|value| {
+                    Public::parse(value).map_err(|_| {
+                        filter_error(
+                            "filtreValeur",
+                            value,
+                            "ELEVE, ENSEIGNANT, DOCUMENTALISTE or AUTRE PERSONNEL",
+                            "ELEVE, ENSEIGNANT, DOCUMENTALISTE ou AUTRE PERSONNEL",
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        ),
         "codeProjetRessource" => Filter::ProjectCode(values),
         other => {
             return Err(filter_error(

@@ -76,8 +76,12 @@ crate::storage_test! {
         refused(&ws, &indiv().with("publicCible", "PARENT"), "SCHEMA", "publicCible").await;
         refused(&ws, &indiv().with("publicCible", "ELEVE"), "SCHEMA", "publicCible").await;
         refused(&ws, &indiv().set("uaiEtab", "099001N"), "SCHEMA", "uaiEtab").await;
+        refused(&ws, &indiv().with("uaiEtab", "0990001N"), "SCHEMA", "uaiEtab").await;
         refused(&ws, &indiv().set("codeNatureUAI", "COLLEGE").without("uaiEtab"), "SCHEMA", "codeNatureUAI").await;
         refused(&ws, &indiv().with("nbLicence", "3"), "SCHEMA", "nbLicence").await;
+        ws.search(&ws.a, "", "<filtre><filtreNom>publicCible</filtreNom><filtreValeur>PARENT</filtreValeur></filtre>")
+            .await
+            .assert_error(400, "FILTRE", "filtreValeur");
         refused(&ws, &indiv().with("typeIdRessource", "ark"), "SCHEMA", "typeIdRessource").await;
         let long_id = "A".repeat(46);
         let answer = ws.call(&ws.a, Method::PUT, &format!("/{long_id}"), Some(indiv().set("idAbonnement", &long_id).xml())).await;

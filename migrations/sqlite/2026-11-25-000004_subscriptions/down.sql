@@ -1,5 +1,4 @@
 DROP INDEX establishments_nature;
 DROP INDEX subscriptions_distributor_project;
 DROP INDEX subscriptions_distributor_updated;
-DROP INDEX subscriptions_distributor_external;
 ALTER TABLE subscriptions DROP COLUMN ends_at;

@@ -6,8 +6,8 @@
 ALTER TABLE subscriptions ADD COLUMN ends_at TIMESTAMP;
 UPDATE subscriptions SET ends_at = COALESCE(valid_until, substr(end_school_year, 6, 4) || '-08-31 23:59:59');
 
--- Searches are always one distributor's; the live-only unique index does not serve aboSuppr=true.
-CREATE INDEX subscriptions_distributor_external ON subscriptions (distributor_id, external_id);
+-- Searches are always one distributor's. Pages by idAbonnement of live subscriptions use the
+-- live-only unique index (distributor_id, external_id); the others sort what the filters select.
 CREATE INDEX subscriptions_distributor_updated ON subscriptions (distributor_id, updated_at);
 CREATE INDEX subscriptions_distributor_project ON subscriptions (distributor_id, project_code);
 
