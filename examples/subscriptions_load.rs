@@ -3,10 +3,13 @@
 //! Starts a node (the same `Application` `sesame serve` runs) on a fresh database holding
 //! `SESAME_LOAD_SUBSCRIPTIONS` subscriptions (default 100,000) of one distributor, then:
 //! 1. creates `SESAME_LOAD_CREATES` new subscriptions (default 20,000) through
-//!    `SESAME_LOAD_CONNECTIONS` keep-alive HTTP/1.1 connections (default 16), and reports creates/s;
+//!    `SESAME_LOAD_CONNECTIONS` keep-alive HTTP/1.1 connections (default 16), and reports creates/s,
+//!    also as a share of the rate of as many `GET /v1/whoami` (TLS, HTTP, caller lookup: the floor
+//!    every call pays) measured just before on the same connections;
 //! 2. runs `SESAME_LOAD_SEARCHES` searches of each kind (default 300) one after the other and
-//!    reports their latency percentiles: a school's subscriptions (django-gar), a page of 100 deep
-//!    in the list, a filtered and date-bounded page of 100.
+//!    reports their latency percentiles: a school's subscriptions (django-gar), a page of 100 at a
+//!    random offset (paging clients), a filtered and date-bounded page of 100, and the same sorted
+//!    on a field without an index.
 //!
 //! SQLite by default; PostgreSQL with `SESAME_LOAD_DATABASE_URL=postgres://…` (a database of its own).
 //! Run: `cargo run --release --example subscriptions_load`.
@@ -14,7 +17,7 @@
 #[path = "../benches/support/subscription_seed.rs"]
 mod subscription_seed;
 
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use sesame::config::Config;
@@ -94,43 +97,37 @@ fn main() {
             assert!(c.get(format!("{base}/v1/whoami")).send().await.unwrap().status().is_success());
         }
 
-        let started = Instant::now();
-        let mut workers = tokio::task::JoinSet::new();
-        for (worker, c) in clients.iter().cloned().enumerate() {
-            let base = base.clone();
-            let share = creates / connections + usize::from(worker < creates % connections);
-            workers.spawn(async move {
-                let mut latencies = Vec::with_capacity(share);
-                for k in 0..share {
-                    let id = format!("NEW-{worker:03}-{k:06}");
-                    let body = abonnement(&id, &school((worker * 7919 + k) % schools));
-                    let sent = Instant::now();
-                    let response = c.put(format!("{base}/{id}")).body(body).send().await.unwrap();
-                    let status = response.status();
-                    let text = response.text().await.unwrap();
-                    assert_eq!(status.as_u16(), 201, "{text}");
-                    latencies.push(sent.elapsed());
-                }
-                latencies
-            });
-        }
-        let mut latencies = Vec::new();
-        while let Some(done) = workers.join_next().await {
-            latencies.extend(done.unwrap());
-        }
-        let elapsed = started.elapsed();
+        // The floor: the same number of trivial mTLS calls (caller lookup only) on the same
+        // connections, so creates/s can be read as a ratio whatever else loads the machine.
+        let whoami: Request = Arc::new(|c, base, _, _| c.get(format!("{base}/v1/whoami")));
+        let (elapsed, mut latencies) = hammer(&clients, &base, creates, whoami, 200).await;
+        let floor = creates as f64 / elapsed.as_secs_f64();
         println!(
-            "{backend}, {stored} stored: {creates} creates over {connections} connections in {elapsed:.2?} = {:.0} creates/s; latency {}",
-            creates as f64 / elapsed.as_secs_f64(),
+            "{backend}: {creates} GET /v1/whoami over {connections} connections in {elapsed:.2?} = {floor:.0} calls/s; latency {}",
+            percentiles(&mut latencies)
+        );
+        let create: Request = Arc::new(move |c, base, worker, k| {
+            let id = format!("NEW-{worker:03}-{k:06}");
+            c.put(format!("{base}/{id}")).body(abonnement(&id, &school((worker * 7919 + k) % schools)))
+        });
+        let (elapsed, mut latencies) = hammer(&clients, &base, creates, create, 201).await;
+        let rate = creates as f64 / elapsed.as_secs_f64();
+        println!(
+            "{backend}, {stored} stored: {creates} creates over {connections} connections in {elapsed:.2?} = {rate:.0} creates/s \
+             ({:.0}% of the whoami rate); latency {}",
+            100.0 * rate / floor,
             percentiles(&mut latencies)
         );
 
         let c = client();
         let total = stored + creates;
-        let cases: [(&str, Box<dyn Fn(usize) -> (String, String)>); 3] = [
+        let filtered = "<filtre><filtreNom>typeAffectation</filtreNom><filtreValeur>INDIV</filtreValeur></filtre>\
+             <filtre><filtreNom>publicCible</filtreNom><filtreValeur>ELEVE</filtreValeur></filtre>\
+             <filtreParDate><dateName>finValidite</dateName><dateApres>2027-08-01</dateApres></filtreParDate>";
+        let cases: [(&str, Search); 4] = [
             (
                 "a school's subscriptions (uaiEtab filter)",
-                Box::new(|i| {
+                Box::new(move |i| {
                     let filter = format!(
                         "<filtre><filtreNom>idDistributeurCom</filtreNom><filtreValeur>{DISTRIBUTOR}</filtreValeur></filtre>\
                          <filtre><filtreNom>uaiEtab</filtreNom><filtreValeur>{}</filtreValeur></filtre>",
@@ -144,13 +141,14 @@ fn main() {
                 Box::new(move |i| (format!("debut={}&fin=100", (i * 7919) % (total - 100)), String::new())),
             ),
             (
-                "INDIV for pupils ending after 2027-08-01, by libelleRessource, page of 100",
+                "INDIV for pupils ending after 2027-08-01, page of 100 at a random offset, by idAbonnement",
+                Box::new(move |i| (format!("debut={}&fin=100", (i * 7919) % (total / 2)), filtered.to_owned())),
+            ),
+            (
+                "the same sorted by libelleRessource (no index: every match is sorted)",
                 Box::new(move |i| {
-                    let filter = "<filtre><filtreNom>typeAffectation</filtreNom><filtreValeur>INDIV</filtreValeur></filtre>\
-                         <filtre><filtreNom>publicCible</filtreNom><filtreValeur>ELEVE</filtreValeur></filtre>\
-                         <filtreParDate><dateName>finValidite</dateName><dateApres>2027-08-01</dateApres></filtreParDate>\
-                         <triPar>libelleRessource</triPar><tri>ASC</tri>";
-                    (format!("debut={}&fin=100", (i * 7919) % (total / 2)), filter.to_owned())
+                    let sorted = format!("{filtered}<triPar>libelleRessource</triPar><tri>ASC</tri>");
+                    (format!("debut={}&fin=100", (i * 7919) % (total / 2)), sorted)
                 }),
             ),
         ];
@@ -173,6 +171,46 @@ fn main() {
             );
         }
     });
+}
+
+/// The query string and `<filtres>` content of the `i`-th search of a kind.
+type Search = Box<dyn Fn(usize) -> (String, String)>;
+
+/// Builds the `k`-th request of connection `worker`.
+type Request = Arc<dyn Fn(&reqwest::Client, &str, usize, usize) -> reqwest::RequestBuilder + Send + Sync>;
+
+/// Sends `count` requests spread over the connections, each connection one after the other;
+/// returns the wall time and each request's latency. Every answer must have `status`.
+async fn hammer(
+    clients: &[reqwest::Client],
+    base: &str,
+    count: usize,
+    request: Request,
+    status: u16,
+) -> (Duration, Vec<Duration>) {
+    let started = Instant::now();
+    let mut workers = tokio::task::JoinSet::new();
+    for (worker, c) in clients.iter().cloned().enumerate() {
+        let (base, request) = (base.to_owned(), request.clone());
+        let share = count / clients.len() + usize::from(worker < count % clients.len());
+        workers.spawn(async move {
+            let mut latencies = Vec::with_capacity(share);
+            for k in 0..share {
+                let sent = Instant::now();
+                let response = request(&c, &base, worker, k).send().await.unwrap();
+                let got = response.status().as_u16();
+                let text = response.text().await.unwrap();
+                assert_eq!(got, status, "{text}");
+                latencies.push(sent.elapsed());
+            }
+            latencies
+        });
+    }
+    let mut latencies = Vec::with_capacity(count);
+    while let Some(done) = workers.join_next().await {
+        latencies.extend(done.unwrap());
+    }
+    (started.elapsed(), latencies)
 }
 
 fn abonnement(id: &str, uai: &str) -> String {
