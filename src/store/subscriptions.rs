@@ -35,30 +35,14 @@ pub struct StoredSubscription {
 pub fn insert_subscription(conn: &mut AnyConnection, sub: &Subscription) -> Result<i64, StoreError> {
     write_transaction(conn, |conn| {
         let now = Utc::now().naive_utc();
-        let db = |count: Option<LicenceCount>| count.map(LicenceCount::to_db);
         let id: i64 = diesel::insert_into(subscriptions::table)
             .values((
                 subscriptions::distributor_id.eq(sub.distributor_id.as_str()),
                 subscriptions::external_id.eq(&sub.id),
-                subscriptions::comment.eq(sub.comment.as_deref()),
-                subscriptions::resource_id.eq(&sub.resource_id),
-                subscriptions::resource_id_type.eq(&sub.resource_id_type),
-                subscriptions::resource_label.eq(&sub.resource_label),
                 subscriptions::valid_from.eq(sub.valid_from),
-                subscriptions::valid_until.eq(sub.valid_until),
-                subscriptions::end_school_year.eq(sub.end_school_year.as_deref()),
-                subscriptions::ends_at.eq(sub.ends_at()),
                 subscriptions::nature_codes.eq(sub.nature_codes.as_deref()),
-                subscriptions::category.eq(&sub.category),
-                subscriptions::assignment_type.eq(sub.assignment_type.code()),
-                subscriptions::licences_pupil.eq(db(sub.licences_pupil)),
-                subscriptions::licences_teacher.eq(db(sub.licences_teacher)),
-                subscriptions::licences_librarian.eq(db(sub.licences_librarian)),
-                subscriptions::licences_other_staff.eq(db(sub.licences_other_staff)),
-                subscriptions::licences_global.eq(db(sub.licences_global)),
-                subscriptions::project_code.eq(sub.project_code.as_deref()),
                 subscriptions::created_at.eq(now),
-                subscriptions::updated_at.eq(now),
+                Fields::of(sub, now),
             ))
             .returning(subscriptions::id)
             .get_result(conn)?;
@@ -70,6 +54,53 @@ pub fn insert_subscription(conn: &mut AnyConnection, sub: &Subscription) -> Resu
         add_schools(conn, id, &schools, &sub.pools())?;
         Ok(id)
     })
+}
+
+/// The columns an update may change (all but the id, distributor, start and schools), also
+/// written at creation.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = subscriptions, treat_none_as_null = true, treat_none_as_default_value = false)]
+struct Fields<'a> {
+    comment: Option<&'a str>,
+    resource_id: &'a str,
+    resource_id_type: &'a str,
+    resource_label: &'a str,
+    valid_until: Option<NaiveDateTime>,
+    end_school_year: Option<&'a str>,
+    ends_at: Option<NaiveDateTime>,
+    category: &'a str,
+    assignment_type: &'a str,
+    licences_pupil: Option<i64>,
+    licences_teacher: Option<i64>,
+    licences_librarian: Option<i64>,
+    licences_other_staff: Option<i64>,
+    licences_global: Option<i64>,
+    project_code: Option<&'a str>,
+    updated_at: NaiveDateTime,
+}
+
+impl<'a> Fields<'a> {
+    fn of(sub: &'a Subscription, now: NaiveDateTime) -> Self {
+        let db = |count: Option<LicenceCount>| count.map(LicenceCount::to_db);
+        Self {
+            comment: sub.comment.as_deref(),
+            resource_id: &sub.resource_id,
+            resource_id_type: &sub.resource_id_type,
+            resource_label: &sub.resource_label,
+            valid_until: sub.valid_until,
+            end_school_year: sub.end_school_year.as_deref(),
+            ends_at: sub.ends_at(),
+            category: &sub.category,
+            assignment_type: sub.assignment_type.code(),
+            licences_pupil: db(sub.licences_pupil),
+            licences_teacher: db(sub.licences_teacher),
+            licences_librarian: db(sub.licences_librarian),
+            licences_other_staff: db(sub.licences_other_staff),
+            licences_global: db(sub.licences_global),
+            project_code: sub.project_code.as_deref(),
+            updated_at: now,
+        }
+    }
 }
 
 fn insert_publics(conn: &mut AnyConnection, id: i64, publics: &[Public]) -> QueryResult<()> {
@@ -177,27 +208,7 @@ pub struct Updated {
 /// For `codeNatureUAI`, schools that got one of the natures since are added (never removed).
 pub fn update_subscription(conn: &mut AnyConnection, id: i64, sub: &Subscription) -> Result<Updated, StoreError> {
     write_transaction(conn, |conn| {
-        let db = |count: Option<LicenceCount>| count.map(LicenceCount::to_db);
-        diesel::update(subscriptions::table.find(id))
-            .set((
-                subscriptions::comment.eq(sub.comment.as_deref()),
-                subscriptions::resource_id.eq(&sub.resource_id),
-                subscriptions::resource_id_type.eq(&sub.resource_id_type),
-                subscriptions::resource_label.eq(&sub.resource_label),
-                subscriptions::valid_until.eq(sub.valid_until),
-                subscriptions::end_school_year.eq(sub.end_school_year.as_deref()),
-                subscriptions::ends_at.eq(sub.ends_at()),
-                subscriptions::category.eq(&sub.category),
-                subscriptions::assignment_type.eq(sub.assignment_type.code()),
-                subscriptions::licences_pupil.eq(db(sub.licences_pupil)),
-                subscriptions::licences_teacher.eq(db(sub.licences_teacher)),
-                subscriptions::licences_librarian.eq(db(sub.licences_librarian)),
-                subscriptions::licences_other_staff.eq(db(sub.licences_other_staff)),
-                subscriptions::licences_global.eq(db(sub.licences_global)),
-                subscriptions::project_code.eq(sub.project_code.as_deref()),
-                subscriptions::updated_at.eq(Utc::now().naive_utc()),
-            ))
-            .execute(conn)?;
+        diesel::update(subscriptions::table.find(id)).set(Fields::of(sub, Utc::now().naive_utc())).execute(conn)?;
         diesel::delete(subscription_publics::table.filter(subscription_publics::subscription_id.eq(id)))
             .execute(conn)?;
         insert_publics(conn, id, &sub.publics)?;

@@ -111,6 +111,23 @@ pub fn read(root: &Element) -> Result<Subscription, WsError> {
     })
 }
 
+/// The `<abonnement>` body of a PUT or POST: the subscription the URL names, of the caller.
+pub async fn read_request(
+    payload: actix_web::web::Payload,
+    path: String,
+    distributor: &SirenIsni,
+) -> Result<Subscription, WsError> {
+    let body = xml::read_body(payload).await?;
+    let sub = read(&xml::parse(&body, "abonnement")?)?;
+    if sub.id != path {
+        return Err(WsError::PathMismatch { path, body: sub.id });
+    }
+    if sub.distributor_id != *distributor {
+        return Err(WsError::NotYours(sub.distributor_id.to_string()));
+    }
+    Ok(sub)
+}
+
 fn invalid(field: &'static str, value: &str, expected: &'static str) -> SubscriptionError {
     SubscriptionError::Invalid { field, value: value.to_owned(), expected }
 }

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde_json::json;
 
-use super::{WsError, abonnement, distributor_of, one_subscription, wants_json, xml};
+use super::{WsError, abonnement, distributor_of, one_subscription, wants_json};
 use crate::domain::Uai;
 use crate::domain::audit::{Actor, AuditEvent, AuditKind};
 use crate::domain::subscription::{Subscription, SubscriptionError};
@@ -24,16 +24,8 @@ pub(super) async fn create_subscription(
     payload: web::Payload,
 ) -> Result<HttpResponse, WsError> {
     let distributor = distributor_of(caller)?;
-    let body = xml::read_body(payload).await?;
-    let sub = abonnement::read(&xml::parse(&body, "abonnement")?)?;
-    let path = path.into_inner();
-    if sub.id != path {
-        return Err(WsError::PathMismatch { path, body: sub.id });
-    }
+    let sub = abonnement::read_request(payload, path.into_inner(), &distributor).await?;
     sub.validate()?;
-    if sub.distributor_id != distributor {
-        return Err(WsError::NotYours(sub.distributor_id.to_string()));
-    }
     let stored = state.store(move |conn| Ok(create(conn, &sub))).await??;
     tracing::info!(distributor = %distributor, subscription = %stored.subscription.id, "subscription created");
     let mut response = HttpResponse::Created();

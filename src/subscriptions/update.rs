@@ -10,7 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use super::create::check_first_degree;
-use super::{WsError, abonnement, distributor_of, one_subscription, wants_json, xml};
+use super::{WsError, abonnement, distributor_of, one_subscription, wants_json};
 use crate::domain::SirenIsni;
 use crate::domain::audit::{Actor, AuditEvent, AuditKind};
 use crate::domain::subscription::Subscription;
@@ -27,15 +27,7 @@ pub(super) async fn update_subscription(
     payload: web::Payload,
 ) -> Result<HttpResponse, WsError> {
     let distributor = distributor_of(caller)?;
-    let body = xml::read_body(payload).await?;
-    let sub = abonnement::read(&xml::parse(&body, "abonnement")?)?;
-    let path = path.into_inner();
-    if sub.id != path {
-        return Err(WsError::PathMismatch { path, body: sub.id });
-    }
-    if sub.distributor_id != distributor {
-        return Err(WsError::NotYours(sub.distributor_id.to_string()));
-    }
+    let sub = abonnement::read_request(payload, path.into_inner(), &distributor).await?;
     let stored = state.store(move |conn| Ok(update(conn, &distributor, sub))).await??;
     tracing::info!(distributor = %stored.subscription.distributor_id, subscription = %stored.subscription.id, "subscription updated");
     Ok(one_subscription(HttpResponse::Ok(), &stored, wants_json(&req)))
