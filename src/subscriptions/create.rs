@@ -34,7 +34,7 @@ pub(super) async fn create_subscription(
 }
 
 /// Stores a validated subscription of its distributor, with its audit event, in one transaction.
-pub(super) fn create(conn: &mut AnyConnection, sub: &Subscription) -> Result<StoredSubscription, WsError> {
+fn create(conn: &mut AnyConnection, sub: &Subscription) -> Result<StoredSubscription, WsError> {
     write_transaction(conn, |conn| {
         if subscriptions::find_live_id(conn, &sub.distributor_id, &sub.id)?.is_some() {
             return Err(WsError::Exists(sub.id.clone()));
