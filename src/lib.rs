@@ -11,3 +11,4 @@ pub mod http;
 pub mod pki;
 pub mod sso;
 pub mod store;
+pub mod subscriptions;

@@ -5,6 +5,8 @@
 mod audit;
 mod certs;
 mod person;
+mod distributor;
+mod schools;
 mod serve;
 
 use std::path::PathBuf;
@@ -42,6 +44,12 @@ enum Command {
     /// Data-protection requests about one person.
     #[command(subcommand)]
     Person(person::PersonCommand),
+    /// Commercial distributors of the abonnement web service.
+    #[command(subcommand)]
+    Distributor(distributor::DistributorCommand),
+    /// National directory attributes of schools.
+    #[command(subcommand)]
+    Schools(schools::SchoolsCommand),
 }
 
 impl Cli {
@@ -55,6 +63,8 @@ impl Cli {
                 Command::Certs(command) => command.run(&config),
                 Command::Audit(command) => command.run(&config),
                 Command::Person(command) => command.run(&config),
+                Command::Distributor(command) => command.run(&config),
+                Command::Schools(command) => command.run(&config),
             }
         });
         match result {

@@ -9,7 +9,7 @@ use super::settings::Settings;
 use crate::domain::assignment::AssignmentTarget;
 use crate::domain::catalogue::ResourceImport;
 use crate::domain::directory::Degree;
-use crate::domain::subscription::Subscription;
+use crate::domain::subscription::{Subscription, SubscriptionError};
 use crate::domain::{SirenIsni, Uai};
 
 /// Embedded so that `sesame demo` works from any folder.
@@ -18,6 +18,8 @@ const NAMES: &str = include_str!("../../fixtures/demo/names.toml");
 const RESOURCES: &str = include_str!("../../fixtures/demo/resources.json");
 const SUBSCRIPTIONS: &str = include_str!("../../fixtures/demo/subscriptions.json");
 const ASSIGNMENTS: &str = include_str!("../../fixtures/demo/assignments.toml");
+/// National directory attributes of the demo schools (nature, type, commune…), as `sesame schools import` reads them.
+pub const SCHOOLS: &str = include_str!("../../fixtures/demo/schools.csv");
 
 /// subscriptions.json: the distributors and what they sold, with the abonnement field names.
 #[derive(Clone, Debug, Deserialize)]
@@ -112,9 +114,9 @@ impl Fixtures {
         let mut subscriptions = HashMap::new();
         for sub in &self.sales.subscriptions {
             let broken = |reason: String| fixture("subscriptions.json", format!("{}: {reason}", sub.id));
-            sub.validate().map_err(|e| fixture("subscriptions.json", e))?;
-            sub.check_first_degree(|uai| degrees.get(uai) == Some(&Degree::First))
-                .map_err(|e| fixture("subscriptions.json", e))?;
+            let rule_broken = |e: SubscriptionError| fixture("subscriptions.json", format!("{}: {e}", e.rule().code()));
+            sub.validate().map_err(rule_broken)?;
+            sub.check_first_degree(|uai| degrees.get(uai) == Some(&Degree::First)).map_err(rule_broken)?;
             if !distributors.contains(&sub.distributor_id) {
                 return Err(broken(format!("unknown distributor {}", sub.distributor_id)));
             }

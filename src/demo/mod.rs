@@ -21,7 +21,8 @@ use crate::domain::{SirenIsni, Uai};
 use crate::store::assignments::{self, AssignError};
 use crate::store::directory::{DirectoryCounts, insert_directory};
 use crate::store::schema::ent_projects;
-use crate::store::{AnyConnection, StoreError, catalogue, partners, subscriptions, write_transaction};
+use crate::store::{AnyConnection, StoreError, catalogue, partners, schools, subscriptions, write_transaction};
+use crate::subscriptions::national_import;
 
 /// Why the demo could not be loaded. Nothing is written when loading fails.
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +71,9 @@ fn write(conn: &mut AnyConnection, fixtures: &Fixtures, directories: &[Directory
     for dir in directories {
         directory_counts += insert_directory(conn, dir)?;
     }
+    let national = national_import::read_csv(fixtures::SCHOOLS.as_bytes())
+        .map_err(|e| DemoError::Fixture { file: "schools.csv", reason: e.to_string() })?;
+    schools::update_national(conn, &national, |_| {})?;
 
     for distributor in &fixtures.sales.distributors {
         partners::insert_distributor(conn, distributor.id.as_str(), &distributor.name)?;

@@ -38,6 +38,8 @@ pub enum AuditKind {
     FeedRejected,
     /// Resource notices were imported into the catalogue.
     CatalogueImported,
+    /// National directory attributes of schools (nature, type, commune…) were imported.
+    SchoolsImported,
     /// Personal data was sent to a publisher in a signed assertion.
     Release,
     /// A user was refused a resource (no licence).
@@ -58,7 +60,7 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 24] = [
+    pub const ALL: [AuditKind; 25] = [
         AuditKind::SubscriptionCreated,
         AuditKind::SubscriptionUpdated,
         AuditKind::SubscriptionDeleted,
@@ -73,6 +75,7 @@ impl AuditKind {
         AuditKind::FeedConfirmed,
         AuditKind::FeedRejected,
         AuditKind::CatalogueImported,
+        AuditKind::SchoolsImported,
         AuditKind::Release,
         AuditKind::Turnaway,
         AuditKind::ContractApproved,
@@ -101,6 +104,7 @@ impl AuditKind {
             AuditKind::FeedConfirmed => "feed.confirmed",
             AuditKind::FeedRejected => "feed.rejected",
             AuditKind::CatalogueImported => "catalogue.imported",
+            AuditKind::SchoolsImported => "schools.imported",
             AuditKind::Release => "release",
             AuditKind::Turnaway => "turnaway",
             AuditKind::ContractApproved => "contract.approved",

@@ -6,6 +6,7 @@ pub mod audit_checkpoint;
 pub mod catalogue;
 pub mod directory;
 pub mod licence;
+pub mod national_school;
 pub mod profile;
 pub mod pseudonym;
 pub mod public;

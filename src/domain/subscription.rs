@@ -1,6 +1,6 @@
 //! Subscriptions as the abonnement web service describes them (`<abonnement>`, GAR-INTERFACES §2.3).
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use serde::{Deserialize, Serialize};
 
 use super::licence::PoolPublic;
@@ -80,31 +80,202 @@ pub struct Subscription {
     pub project_code: Option<String>,
 }
 
-/// A rule of the abonnement web service (RG1–RG13) that a subscription breaks.
+/// Which rule of the abonnement web service a subscription breaks: RG1–RG13 (GAR-INTERFACES §2.3),
+/// or `SCHEMA` for the shape of a field (required, length, format).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Rule {
+    /// A numbered GAR rule, 1 to 13.
+    Rg(u8),
+    /// A field is missing, too long or not in its format.
+    Schema,
+}
+
+impl Rule {
+    /// `RG5`, `SCHEMA`: what the error body's `<regle>` holds.
+    pub fn code(self) -> String {
+        match self {
+            Rule::Rg(n) => format!("RG{n}"),
+            Rule::Schema => "SCHEMA".to_owned(),
+        }
+    }
+}
+
+/// Longest `idAbonnement` (and other text fields, below) the GAR accepts.
+pub const MAX_ID: usize = 45;
+const MAX_COMMENT: usize = 255;
+const MAX_RESOURCE_ID: usize = 1024;
+const MAX_RESOURCE_ID_TYPE: usize = 50;
+const MAX_RESOURCE_LABEL: usize = 255;
+const MAX_CATEGORY: usize = 45;
+const MAX_PROJECT_CODE: usize = 50;
+const MAX_NATURE_CODES: usize = 255;
+/// Counts are at most eight digits long (the GAR's form limits them so).
+const MAX_COUNT: u32 = 99_999_999;
+/// RG7, RG8: a subscription lasts at most ten school years.
+const MAX_YEARS: i32 = 10;
+
+/// Characters an `idAbonnement` may hold: it travels as a URL path segment, so only those a segment
+/// carries without escaping (RFC 3986 `pchar` less `%`).
+fn is_id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-._~:@!$&'()*+,;=".contains(c)
+}
+
+/// A subscription that breaks a rule. Each error names its rule and the field at fault; `Display` is
+/// the English message and [`SubscriptionError::french`] the French one.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SubscriptionError {
-    #[error("idAbonnement `{0}` is empty, starts with `_` or is reserved (RG12, RG13)")]
-    Id(String),
-    #[error("{0}: give either uaiEtab or codeNatureUAI, not both nor neither (RG2)")]
-    Schools(String),
-    #[error("{0}: categorieAffectation must be `transferable` (RG4)")]
+    #[error("{field} is required")]
+    Missing { field: &'static str },
+    #[error("{field} is longer than {max} characters")]
+    TooLong { field: &'static str, max: usize },
+    #[error("{field}: `{value}` is not valid: {expected}")]
+    Invalid { field: &'static str, value: String, expected: &'static str },
+    #[error("publicCible `{0}` is given twice")]
+    RepeatedPublic(Public),
+    #[error("uaiEtab `{0}` is given twice")]
+    RepeatedSchool(Uai),
+    #[error("give either nbLicenceGlobale or at least one non-zero per-public count, not both nor neither")]
+    Counts,
+    #[error("give either uaiEtab or codeNatureUAI, not both nor neither")]
+    Schools,
+    #[error("idDistributeurCom `{0}` is not a SIREN_ISNI id (9 digits, `_`, 16 digits)")]
+    Distributor(String),
+    #[error("categorieAffectation `{0}` is not allowed: the only value is `transferable`")]
     Category(String),
-    #[error("{0}: give either nbLicenceGlobale or per-public counts, not both nor neither (RG1)")]
-    Counts(String),
-    #[error("{0}: an ETABL subscription takes nbLicenceGlobale alone (RG6)")]
-    SchoolWideCounts(String),
-    #[error("{id}: a licence count for {public} needs publicCible {public} (RG5)")]
-    CountWithoutPublic { id: String, public: Public },
-    #[error("{0}: publicCible is empty or repeats a public")]
-    Publics(String),
-    #[error("{0}: give either finValidite or anneeFinValidite, not both nor neither (RG9)")]
-    End(String),
-    #[error("{id}: anneeFinValidite `{year}` is not a school year YYYY-YYYY (RG10)")]
-    SchoolYear { id: String, year: String },
-    #[error("{0}: the subscription ends before it starts")]
-    Period(String),
-    #[error("{id}: {uai} is a first-degree school, which has no DOCUMENTALISTE public (RG11)")]
-    FirstDegreeLibrarian { id: String, uai: Uai },
+    #[error("typeAffectation `{0}` is neither INDIV nor ETABL")]
+    AssignmentType(String),
+    #[error("{field} is set but publicCible does not include {public}")]
+    CountWithoutPublic { field: &'static str, public: Public },
+    #[error("an ETABL subscription takes a non-zero nbLicenceGlobale and no per-public count")]
+    SchoolWideCounts,
+    #[error(
+        "anneeFinValidite `{0}` must end after debutValidite, at most ten school years after it, its second year \
+         following its first"
+    )]
+    SchoolYearSpan(String),
+    #[error("finValidite must come after debutValidite, less than ten years later")]
+    Period,
+    #[error("give either finValidite or anneeFinValidite, not both nor neither")]
+    End,
+    #[error("anneeFinValidite `{0}` is not a school year written YYYY-YYYY, e.g. 2026-2027")]
+    SchoolYear(String),
+    #[error("{uai} is a first-degree school: no DOCUMENTALISTE public and no non-zero nbLicenceProfDoc")]
+    FirstDegreeLibrarian { uai: String },
+    #[error("codeNatureUAI {0} names first-degree schools: no DOCUMENTALISTE public and no non-zero nbLicenceProfDoc")]
+    FirstDegreeNature(String),
+    #[error("idAbonnement `{0}` is reserved by the service")]
+    ReservedId(String),
+    #[error("idAbonnement `{0}` starts with `_`, which marks deleted subscriptions")]
+    DeletedPrefix(String),
+}
+
+impl SubscriptionError {
+    /// The rule broken.
+    pub fn rule(&self) -> Rule {
+        match self {
+            Self::Missing { .. }
+            | Self::TooLong { .. }
+            | Self::Invalid { .. }
+            | Self::RepeatedPublic(_)
+            | Self::RepeatedSchool(_) => Rule::Schema,
+            Self::Counts => Rule::Rg(1),
+            Self::Schools => Rule::Rg(2),
+            Self::Distributor(_) => Rule::Rg(3),
+            Self::Category(_) | Self::AssignmentType(_) => Rule::Rg(4),
+            Self::CountWithoutPublic { .. } => Rule::Rg(5),
+            Self::SchoolWideCounts => Rule::Rg(6),
+            Self::SchoolYearSpan(_) => Rule::Rg(7),
+            Self::Period => Rule::Rg(8),
+            Self::End => Rule::Rg(9),
+            Self::SchoolYear(_) => Rule::Rg(10),
+            Self::FirstDegreeLibrarian { .. } | Self::FirstDegreeNature(_) => Rule::Rg(11),
+            Self::ReservedId(_) => Rule::Rg(12),
+            Self::DeletedPrefix(_) => Rule::Rg(13),
+        }
+    }
+
+    /// The `<abonnement>` element at fault.
+    pub fn field(&self) -> &'static str {
+        match self {
+            Self::Missing { field }
+            | Self::TooLong { field, .. }
+            | Self::Invalid { field, .. }
+            | Self::CountWithoutPublic { field, .. } => field,
+            Self::RepeatedPublic(_) | Self::FirstDegreeLibrarian { .. } | Self::FirstDegreeNature(_) => "publicCible",
+            Self::Counts | Self::SchoolWideCounts => "nbLicenceGlobale",
+            Self::Schools | Self::RepeatedSchool(_) => "uaiEtab",
+            Self::Distributor(_) => "idDistributeurCom",
+            Self::Category(_) => "categorieAffectation",
+            Self::AssignmentType(_) => "typeAffectation",
+            Self::SchoolYearSpan(_) | Self::End | Self::SchoolYear(_) => "anneeFinValidite",
+            Self::Period => "finValidite",
+            Self::ReservedId(_) | Self::DeletedPrefix(_) => "idAbonnement",
+        }
+    }
+
+    /// The message in French, as the error body gives it beside the English one.
+    pub fn french(&self) -> String {
+        match self {
+            Self::Missing { field } => format!("{field} est obligatoire"),
+            Self::TooLong { field, max } => format!("{field} dépasse {max} caractères"),
+            Self::Invalid { field, value, expected } => {
+                format!("{field} : « {value} » n'est pas valide (attendu : {expected})")
+            }
+            Self::RepeatedPublic(public) => format!("publicCible « {public} » est donné deux fois"),
+            Self::RepeatedSchool(uai) => format!("uaiEtab « {uai} » est donné deux fois"),
+            Self::Counts => "donner soit nbLicenceGlobale, soit au moins un nombre de licences par public non nul, \
+                             pas les deux ni aucun"
+                .to_owned(),
+            Self::Schools => "donner soit uaiEtab, soit codeNatureUAI, pas les deux ni aucun".to_owned(),
+            Self::Distributor(value) => {
+                format!(
+                    "idDistributeurCom « {value} » n'est pas un identifiant SIREN_ISNI (9 chiffres, _, 16 chiffres)"
+                )
+            }
+            Self::Category(value) => {
+                format!("categorieAffectation « {value} » n'est pas admise : la seule valeur est « transferable »")
+            }
+            Self::AssignmentType(value) => format!("typeAffectation « {value} » n'est ni INDIV ni ETABL"),
+            Self::CountWithoutPublic { field, public } => {
+                format!("{field} est renseigné mais publicCible ne contient pas {public}")
+            }
+            Self::SchoolWideCounts => {
+                "un abonnement ETABL prend un nbLicenceGlobale non nul et aucun nombre de licences par public"
+                    .to_owned()
+            }
+            Self::SchoolYearSpan(year) => format!(
+                "anneeFinValidite « {year} » doit finir après debutValidite, au plus dix années scolaires plus \
+                 tard, sa seconde année suivant la première"
+            ),
+            Self::Period => "finValidite doit suivre debutValidite, moins de dix ans plus tard".to_owned(),
+            Self::End => "donner soit finValidite, soit anneeFinValidite, pas les deux ni aucun".to_owned(),
+            Self::SchoolYear(year) => {
+                format!("anneeFinValidite « {year} » n'est pas une année scolaire AAAA-AAAA, par exemple 2026-2027")
+            }
+            Self::FirstDegreeLibrarian { uai } => format!(
+                "{uai} est une école du premier degré : pas de public DOCUMENTALISTE ni de nbLicenceProfDoc non nul"
+            ),
+            Self::FirstDegreeNature(codes) => format!(
+                "codeNatureUAI {codes} désigne des écoles du premier degré : pas de public DOCUMENTALISTE ni de \
+                 nbLicenceProfDoc non nul"
+            ),
+            Self::ReservedId(id) => format!("idAbonnement « {id} » est réservé par le service"),
+            Self::DeletedPrefix(id) => {
+                format!("idAbonnement « {id} » commence par « _ », réservé aux abonnements supprimés")
+            }
+        }
+    }
+}
+
+/// Whether a count takes part in RG1, RG5, RG6 and RG11: given and not zero. The GAR's own rules
+/// read a zero count as absent ("ne doit pas être renseigné ou avoir la valeur 0", RG11).
+fn counts(count: Option<LicenceCount>) -> bool {
+    count.is_some_and(|count| count != LicenceCount::Limited(0))
+}
+
+/// Whether a school nature (N_NATURE_UAI) is a first-degree one: codes 1xx are écoles.
+pub fn is_first_degree_nature(code: &str) -> bool {
+    code.starts_with('1')
 }
 
 impl Subscription {
@@ -144,81 +315,219 @@ impl Subscription {
         self.valid_from <= now && self.ends_at().is_some_and(|end| now <= end)
     }
 
-    /// The rules that need nothing but the subscription itself.
+    /// The school natures of `codeNatureUAI`, in the order given (empty codes dropped).
+    pub fn nature_codes(&self) -> Vec<&str> {
+        self.nature_codes
+            .as_deref()
+            .map(|codes| codes.split(',').map(str::trim).filter(|code| !code.is_empty()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Every rule that needs nothing but the subscription itself: the schema limits, then RG1–RG10,
+    /// RG12 and RG13, in that order; the first broken one is returned. RG11 needs the schools'
+    /// degrees: see [`Subscription::check_first_degree`].
     pub fn validate(&self) -> Result<(), SubscriptionError> {
-        let id = || self.id.clone();
-        if self.id.trim().is_empty()
-            || self.id.starts_with('_')
-            || ["abonnements", "categorie"].contains(&self.id.as_str())
-        {
-            return Err(SubscriptionError::Id(id()));
+        self.check_schema()?;
+        if ["abonnements", "categorie"].contains(&self.id.as_str()) {
+            return Err(SubscriptionError::ReservedId(self.id.clone()));
         }
-        if self.establishments.is_empty() == self.nature_codes.as_deref().is_none_or(|codes| codes.trim().is_empty()) {
-            return Err(SubscriptionError::Schools(id()));
+        if self.id.starts_with('_') {
+            return Err(SubscriptionError::DeletedPrefix(self.id.clone()));
         }
         if self.category != TRANSFERABLE {
-            return Err(SubscriptionError::Category(id()));
+            return Err(SubscriptionError::Category(self.category.clone()));
+        }
+        if self.establishments.is_empty() == self.nature_codes().is_empty() {
+            return Err(SubscriptionError::Schools);
         }
         let public_counts = self.public_counts();
-        if self.licences_global.is_some() != public_counts.is_empty() {
-            return Err(SubscriptionError::Counts(id()));
+        let any_public_count = public_counts.iter().any(|(_, count)| counts(Some(*count)));
+        if counts(self.licences_global) == any_public_count {
+            return Err(SubscriptionError::Counts);
         }
-        if self.assignment_type == AssignmentType::Establishment && self.licences_global.is_none() {
-            return Err(SubscriptionError::SchoolWideCounts(id()));
+        if self.assignment_type == AssignmentType::Establishment && !counts(self.licences_global) {
+            return Err(SubscriptionError::SchoolWideCounts);
         }
-        let mut publics = self.publics.clone();
-        publics.sort();
-        publics.dedup();
-        if publics.is_empty() || publics.len() != self.publics.len() {
-            return Err(SubscriptionError::Publics(id()));
+        if self.assignment_type == AssignmentType::Establishment && any_public_count {
+            return Err(SubscriptionError::SchoolWideCounts);
         }
-        if let Some((public, _)) = public_counts.iter().find(|(public, _)| !self.publics.contains(public)) {
-            return Err(SubscriptionError::CountWithoutPublic { id: id(), public: *public });
+        let uncovered =
+            public_counts.iter().find(|(public, count)| counts(Some(*count)) && !self.publics.contains(public));
+        if let Some((public, _)) = uncovered {
+            return Err(SubscriptionError::CountWithoutPublic { field: count_field(*public), public: *public });
         }
         match (&self.valid_until, &self.end_school_year) {
             (Some(_), None) => {}
-            (None, Some(year)) if parse_school_year(year).is_some() => {}
-            (None, Some(year)) => return Err(SubscriptionError::SchoolYear { id: id(), year: year.clone() }),
-            _ => return Err(SubscriptionError::End(id())),
+            (None, Some(year)) => {
+                let (first, last) =
+                    school_year_shape(year).ok_or_else(|| SubscriptionError::SchoolYear(year.clone()))?;
+                // The school year debutValidite falls in starts on 1 September.
+                let start = self.valid_from.year() - i32::from(self.valid_from.month() < 9);
+                if last <= first || last - first > MAX_YEARS || last <= start || last - start > MAX_YEARS {
+                    return Err(SubscriptionError::SchoolYearSpan(year.clone()));
+                }
+            }
+            _ => return Err(SubscriptionError::End),
         }
-        if self.ends_at().is_none_or(|end| end <= self.valid_from) {
-            return Err(SubscriptionError::Period(id()));
+        if let Some(until) = self.valid_until {
+            let limit = self.valid_from.checked_add_months(chrono::Months::new(12 * MAX_YEARS as u32));
+            if until <= self.valid_from || limit.is_none_or(|limit| until >= limit) {
+                return Err(SubscriptionError::Period);
+            }
         }
         Ok(())
     }
 
-    /// RG11: no documentalist licences in first-degree schools. `is_first_degree` tells a school's degree.
-    pub fn check_first_degree(&self, is_first_degree: impl Fn(&Uai) -> bool) -> Result<(), SubscriptionError> {
-        let librarians = self.publics.contains(&Public::Librarian)
-            || self.licences_librarian.is_some_and(|count| count != LicenceCount::Limited(0));
-        match self.establishments.iter().find(|uai| is_first_degree(uai)) {
-            Some(uai) if librarians => {
-                Err(SubscriptionError::FirstDegreeLibrarian { id: self.id.clone(), uai: uai.clone() })
+    /// Lengths, character sets and repetitions: what the GAR's schema limits.
+    fn check_schema(&self) -> Result<(), SubscriptionError> {
+        let text_fields = [
+            ("idAbonnement", Some(self.id.as_str()), MAX_ID, true),
+            ("commentaireAbonnement", self.comment.as_deref(), MAX_COMMENT, false),
+            ("idRessource", Some(self.resource_id.as_str()), MAX_RESOURCE_ID, true),
+            ("typeIdRessource", Some(self.resource_id_type.as_str()), MAX_RESOURCE_ID_TYPE, true),
+            ("libelleRessource", Some(self.resource_label.as_str()), MAX_RESOURCE_LABEL, true),
+            ("categorieAffectation", Some(self.category.as_str()), MAX_CATEGORY, true),
+            ("codeProjetRessource", self.project_code.as_deref(), MAX_PROJECT_CODE, false),
+            ("codeNatureUAI", self.nature_codes.as_deref(), MAX_NATURE_CODES, false),
+        ];
+        for (field, value, max, required) in text_fields {
+            match value {
+                Some(text) if text.chars().count() > max => return Err(SubscriptionError::TooLong { field, max }),
+                Some(text) if required && text.trim().is_empty() => return Err(SubscriptionError::Missing { field }),
+                None if required => return Err(SubscriptionError::Missing { field }),
+                _ => {}
             }
-            _ => Ok(()),
         }
+        if !self.id.chars().all(is_id_char) {
+            return Err(SubscriptionError::Invalid {
+                field: "idAbonnement",
+                value: self.id.clone(),
+                expected: "letters, digits and - . _ ~ : @ ! $ & ' ( ) * + , ; = only",
+            });
+        }
+        if let Some(code) =
+            self.nature_codes().into_iter().find(|code| code.len() != 3 || !code.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(SubscriptionError::Invalid {
+                field: "codeNatureUAI",
+                value: code.to_owned(),
+                expected: "three-digit school nature codes (N_NATURE_UAI) separated by commas, e.g. 340,300",
+            });
+        }
+        let all_counts = self.public_counts().into_iter().map(|(public, count)| (count_field(public), count));
+        for (field, count) in all_counts.chain(self.licences_global.map(|count| ("nbLicenceGlobale", count))) {
+            if matches!(count, LicenceCount::Limited(n) if n > MAX_COUNT) {
+                return Err(SubscriptionError::TooLong { field, max: 8 });
+            }
+        }
+        if self.publics.is_empty() {
+            return Err(SubscriptionError::Missing { field: "publicCible" });
+        }
+        let mut seen = Vec::new();
+        for public in &self.publics {
+            if seen.contains(public) {
+                return Err(SubscriptionError::RepeatedPublic(*public));
+            }
+            seen.push(*public);
+        }
+        let mut schools = std::collections::HashSet::new();
+        if let Some(uai) = self.establishments.iter().find(|uai| !schools.insert(*uai)) {
+            return Err(SubscriptionError::RepeatedSchool(uai.clone()));
+        }
+        Ok(())
+    }
+
+    /// Whether the subscription is for documentalists: the public, or a non-zero `nbLicenceProfDoc`.
+    pub fn targets_librarians(&self) -> bool {
+        self.publics.contains(&Public::Librarian) || counts(self.licences_librarian)
+    }
+
+    /// RG11: no documentalist in first-degree schools, neither as a public nor as a non-zero
+    /// `nbLicenceProfDoc`. `is_first_degree` tells a school's degree; natures 1xx are first degree.
+    pub fn check_first_degree(&self, is_first_degree: impl Fn(&Uai) -> bool) -> Result<(), SubscriptionError> {
+        if !self.targets_librarians() {
+            return Ok(());
+        }
+        if let Some(uai) = self.establishments.iter().find(|uai| is_first_degree(uai)) {
+            return Err(SubscriptionError::FirstDegreeLibrarian { uai: uai.to_string() });
+        }
+        let first_degree: Vec<&str> =
+            self.nature_codes().into_iter().filter(|code| is_first_degree_nature(code)).collect();
+        if !first_degree.is_empty() {
+            return Err(SubscriptionError::FirstDegreeNature(first_degree.join(",")));
+        }
+        Ok(())
+    }
+
+    /// The `<abonnement>` elements whose value differs from `before`, in the GAR order.
+    pub fn changed_fields(&self, before: &Subscription) -> Vec<&'static str> {
+        let mut changed = Vec::new();
+        let mut check = |field, same: bool| {
+            if !same {
+                changed.push(field);
+            }
+        };
+        check("commentaireAbonnement", self.comment == before.comment);
+        check("idRessource", self.resource_id == before.resource_id);
+        check("typeIdRessource", self.resource_id_type == before.resource_id_type);
+        check("libelleRessource", self.resource_label == before.resource_label);
+        check("debutValidite", self.valid_from == before.valid_from);
+        check("finValidite", self.valid_until == before.valid_until);
+        check("anneeFinValidite", self.end_school_year == before.end_school_year);
+        check("uaiEtab", self.establishments == before.establishments);
+        check("codeNatureUAI", self.nature_codes == before.nature_codes);
+        check("categorieAffectation", self.category == before.category);
+        check("typeAffectation", self.assignment_type == before.assignment_type);
+        check("nbLicenceEnseignant", self.licences_teacher == before.licences_teacher);
+        check("nbLicenceEleve", self.licences_pupil == before.licences_pupil);
+        check("nbLicenceProfDoc", self.licences_librarian == before.licences_librarian);
+        check("nbLicenceAutrePersonnel", self.licences_other_staff == before.licences_other_staff);
+        check("nbLicenceGlobale", self.licences_global == before.licences_global);
+        let (mut now, mut then) = (self.publics.clone(), before.publics.clone());
+        now.sort();
+        then.sort();
+        check("publicCible", now == then);
+        check("codeProjetRessource", self.project_code == before.project_code);
+        changed
     }
 }
 
-/// `YYYY-YYYY` with the second year after the first, at most ten years apart (RG7, RG10).
-fn parse_school_year(text: &str) -> Option<(i32, i32)> {
-    let (first, last) = text.split_once('-')?;
+/// The `nbLicence…` element counting one public.
+pub fn count_field(public: Public) -> &'static str {
+    match public {
+        Public::Pupil => "nbLicenceEleve",
+        Public::Teacher => "nbLicenceEnseignant",
+        Public::Librarian => "nbLicenceProfDoc",
+        Public::OtherStaff => "nbLicenceAutrePersonnel",
+    }
+}
+
+/// The two years of `YYYY-YYYY` (RG10), whatever their order.
+fn school_year_shape(text: &str) -> Option<(i32, i32)> {
+    let (first, last) = text.trim().split_once('-')?;
     let digits = |s: &str| s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit());
     if !digits(first) || !digits(last) {
         return None;
     }
-    let (first, last): (i32, i32) = (first.parse().ok()?, last.parse().ok()?);
-    (last > first && last - first <= 10).then_some((first, last))
+    Some((first.parse().ok()?, last.parse().ok()?))
+}
+
+/// `YYYY-YYYY` with the second year after the first, at most ten years apart (RG7, RG10).
+fn parse_school_year(text: &str) -> Option<(i32, i32)> {
+    school_year_shape(text).filter(|(first, last)| last > first && last - first <= MAX_YEARS)
 }
 
 /// Parses the GAR's date-times: `2026-09-01T00:00:00`, with optional fraction and offset
-/// (`2021-09-02T16:18:27.000+02:00`); an offset is converted to naive UTC.
+/// (`2021-09-02T16:18:27.000+02:00`); an offset is converted to naive UTC, and a time without one
+/// is taken as UTC. Fractions of a second are dropped, as the GAR does (it answers `.000`): a client
+/// that sends back the `debutValidite` it read must find it unchanged.
 pub fn parse_gar_datetime(text: &str) -> Option<NaiveDateTime> {
     let text = text.trim();
-    chrono::DateTime::parse_from_rfc3339(text)
+    let at = chrono::DateTime::parse_from_rfc3339(text)
         .map(|at| at.naive_utc())
         .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f"))
-        .ok()
+        .ok()?;
+    at.with_nanosecond(0)
 }
 
 /// Written as `2026-09-01T00:00:00`, the shape the GAR accepts.
@@ -284,6 +593,12 @@ mod tests {
         parse_gar_datetime(text).unwrap()
     }
 
+    /// The rule code and field of the first rule `sub` breaks.
+    fn broken(sub: &Subscription) -> (String, &'static str) {
+        let error = sub.validate().unwrap_err();
+        (error.rule().code(), error.field())
+    }
+
     #[test]
     fn a_well_formed_subscription_is_valid() {
         let sub = subscription();
@@ -298,68 +613,186 @@ mod tests {
         assert_eq!(sub.ends_at(), Some(at("2027-08-31T23:59:59")));
         assert!(sub.is_valid_at(at("2026-11-24T12:00:00")));
         assert!(!sub.is_valid_at(at("2027-09-01T00:00:00")));
+        assert!(!sub.is_valid_at(at("2026-08-31T23:59:59")));
     }
 
     #[test]
     fn reads_real_gar_date_times() {
         assert_eq!(parse_gar_datetime("2021-09-02T16:18:27.000+02:00"), Some(at("2021-09-02T14:18:27")));
         assert_eq!(parse_gar_datetime("2023-09-15T00:00:00"), Some(at("2023-09-15T00:00:00")));
+        // django-gar sends `datetime.now().isoformat()`; the fraction is dropped, as the GAR does.
+        assert_eq!(parse_gar_datetime("2024-03-04T10:12:13.987654"), Some(at("2024-03-04T10:12:13")));
         assert_eq!(parse_gar_datetime("2023-09-15"), None);
     }
 
     #[test]
-    fn enforces_the_counting_rules() {
+    fn rg1_one_kind_of_count() {
         let mut both = subscription();
         both.licences_global = Some(LicenceCount::Unlimited);
-        assert!(matches!(both.validate(), Err(SubscriptionError::Counts(_))));
+        assert_eq!(broken(&both), ("RG1".into(), "nbLicenceGlobale"));
+        let mut neither = subscription();
+        (neither.licences_pupil, neither.licences_teacher) = (None, None);
+        assert_eq!(broken(&neither), ("RG1".into(), "nbLicenceGlobale"));
+        // A zero count is no count: the GAR reads it as absent.
+        let mut zeros = subscription();
+        (zeros.licences_pupil, zeros.licences_teacher) = (Some(LicenceCount::Limited(0)), None);
+        assert_eq!(broken(&zeros), ("RG1".into(), "nbLicenceGlobale"));
+        let mut global_and_zero = subscription();
+        (global_and_zero.licences_pupil, global_and_zero.licences_teacher) = (Some(LicenceCount::Limited(0)), None);
+        global_and_zero.licences_global = Some(LicenceCount::Limited(10));
+        global_and_zero.validate().unwrap();
+    }
 
+    #[test]
+    fn rg2_schools_or_natures() {
+        let mut nowhere = subscription();
+        nowhere.establishments.clear();
+        assert_eq!(broken(&nowhere), ("RG2".into(), "uaiEtab"));
+        let mut both = subscription();
+        both.nature_codes = Some("340".into());
+        assert_eq!(broken(&both), ("RG2".into(), "uaiEtab"));
+        let mut natures = subscription();
+        natures.establishments.clear();
+        natures.nature_codes = Some("340, 300".into());
+        natures.validate().unwrap();
+        assert_eq!(natures.nature_codes(), ["340", "300"]);
+        natures.nature_codes = Some("34O".into());
+        assert_eq!(broken(&natures), ("SCHEMA".into(), "codeNatureUAI"));
+    }
+
+    #[test]
+    fn rg4_category_and_type() {
+        let mut sub = subscription();
+        sub.category = "non transferable".into();
+        assert_eq!(broken(&sub), ("RG4".into(), "categorieAffectation"));
+    }
+
+    #[test]
+    fn rg5_counts_need_their_public() {
+        let mut orphan = subscription();
+        orphan.licences_other_staff = Some(LicenceCount::Limited(2));
+        assert_eq!(broken(&orphan), ("RG5".into(), "nbLicenceAutrePersonnel"));
+        orphan.licences_other_staff = Some(LicenceCount::Limited(0));
+        orphan.validate().unwrap();
+    }
+
+    #[test]
+    fn rg6_school_wide_takes_the_global_count_alone() {
         let mut school_wide = subscription();
         school_wide.assignment_type = AssignmentType::Establishment;
-        assert!(matches!(school_wide.validate(), Err(SubscriptionError::SchoolWideCounts(_))));
+        assert_eq!(broken(&school_wide), ("RG6".into(), "nbLicenceGlobale"));
         (school_wide.licences_pupil, school_wide.licences_teacher) = (None, None);
         school_wide.licences_global = Some(LicenceCount::Unlimited);
         school_wide.validate().unwrap();
         assert_eq!(school_wide.pools(), [(PoolPublic::Global, LicenceCount::Unlimited)]);
-
-        let mut orphan = subscription();
-        orphan.licences_other_staff = Some(LicenceCount::Limited(2));
-        assert!(matches!(
-            orphan.validate(),
-            Err(SubscriptionError::CountWithoutPublic { public: Public::OtherStaff, .. })
-        ));
+        school_wide.licences_global = Some(LicenceCount::Limited(0));
+        assert_eq!(broken(&school_wide), ("RG1".into(), "nbLicenceGlobale"));
     }
 
     #[test]
-    fn enforces_ids_schools_and_periods() {
-        let mut deleted = subscription();
-        deleted.id = "_DEMO-1".into();
-        assert!(matches!(deleted.validate(), Err(SubscriptionError::Id(_))));
-
-        let mut nowhere = subscription();
-        nowhere.establishments.clear();
-        assert!(matches!(nowhere.validate(), Err(SubscriptionError::Schools(_))));
-
-        let mut two_ends = subscription();
-        two_ends.valid_until = Some(at("2027-07-14T00:00:00"));
-        assert!(matches!(two_ends.validate(), Err(SubscriptionError::End(_))));
-
-        let mut bad_year = subscription();
-        bad_year.end_school_year = Some("2027-2026".into());
-        assert!(matches!(bad_year.validate(), Err(SubscriptionError::SchoolYear { .. })));
-
-        let mut backwards = subscription();
-        backwards.end_school_year = None;
-        backwards.valid_until = Some(at("2026-08-01T00:00:00"));
-        assert!(matches!(backwards.validate(), Err(SubscriptionError::Period(_))));
+    fn rg7_rg9_rg10_school_years() {
+        let mut sub = subscription();
+        for (year, rule) in [("2027-2026", "RG7"), ("2026-2038", "RG7"), ("2024-2025", "RG7"), ("2036-2037", "RG7")] {
+            sub.end_school_year = Some(year.into());
+            assert_eq!(broken(&sub), (rule.into(), "anneeFinValidite"), "{year}");
+        }
+        sub.end_school_year = Some("2035-2036".into());
+        sub.validate().unwrap();
+        sub.end_school_year = Some("2026/2027".into());
+        assert_eq!(broken(&sub), ("RG10".into(), "anneeFinValidite"));
+        sub.valid_until = Some(at("2027-07-14T00:00:00"));
+        sub.end_school_year = Some("2026-2027".into());
+        assert_eq!(broken(&sub), ("RG9".into(), "anneeFinValidite"));
+        sub.end_school_year = None;
+        sub.valid_until = None;
+        assert_eq!(broken(&sub), ("RG9".into(), "anneeFinValidite"));
     }
 
     #[test]
-    fn no_librarians_in_first_degree_schools() {
+    fn rg8_end_date_within_ten_years() {
+        let mut sub = subscription();
+        sub.end_school_year = None;
+        sub.valid_until = Some(at("2036-08-31T23:59:59"));
+        sub.validate().unwrap();
+        sub.valid_until = Some(at("2036-09-01T00:00:00"));
+        assert_eq!(broken(&sub), ("RG8".into(), "finValidite"));
+        sub.valid_until = Some(at("2026-08-01T00:00:00"));
+        assert_eq!(broken(&sub), ("RG8".into(), "finValidite"));
+    }
+
+    #[test]
+    fn rg12_rg13_ids() {
+        let mut sub = subscription();
+        for reserved in ["abonnements", "categorie"] {
+            sub.id = reserved.into();
+            assert_eq!(broken(&sub), ("RG12".into(), "idAbonnement"));
+        }
+        sub.id = "_DEMO-1".into();
+        assert_eq!(broken(&sub), ("RG13".into(), "idAbonnement"));
+    }
+
+    #[test]
+    fn schema_limits() {
+        let mut sub = subscription();
+        sub.id = "x".repeat(46);
+        assert_eq!(sub.validate(), Err(SubscriptionError::TooLong { field: "idAbonnement", max: 45 }));
+        for bad in ["with space", "a/b", "50%", "é"] {
+            sub.id = bad.into();
+            assert_eq!(broken(&sub), ("SCHEMA".into(), "idAbonnement"), "{bad}");
+        }
+        sub.id = "briefme_0941295X_1709542737.2902117".into();
+        sub.validate().unwrap();
+        sub.project_code = Some("p".repeat(51));
+        assert_eq!(broken(&sub), ("SCHEMA".into(), "codeProjetRessource"));
+        sub.project_code = None;
+        sub.licences_pupil = Some(LicenceCount::Limited(100_000_000));
+        assert_eq!(broken(&sub), ("SCHEMA".into(), "nbLicenceEleve"));
+        sub.licences_pupil = Some(LicenceCount::Limited(3));
+        sub.publics.push(Public::Pupil);
+        assert_eq!(sub.validate(), Err(SubscriptionError::RepeatedPublic(Public::Pupil)));
+        sub.publics.clear();
+        assert_eq!(broken(&sub), ("SCHEMA".into(), "publicCible"));
+        sub.publics.push(Public::Pupil);
+        sub.establishments.push(sub.establishments[0].clone());
+        assert_eq!(broken(&sub), ("SCHEMA".into(), "uaiEtab"));
+    }
+
+    #[test]
+    fn rg11_no_librarians_in_first_degree_schools() {
         let mut sub = subscription();
         sub.check_first_degree(|_| true).unwrap();
         sub.publics.push(Public::Librarian);
-        assert!(matches!(sub.check_first_degree(|_| true), Err(SubscriptionError::FirstDegreeLibrarian { .. })));
+        let error = sub.check_first_degree(|_| true).unwrap_err();
+        assert_eq!((error.rule(), error.field()), (Rule::Rg(11), "publicCible"));
         sub.check_first_degree(|_| false).unwrap();
+
+        let mut natures = subscription();
+        natures.establishments.clear();
+        natures.nature_codes = Some("340,151".into());
+        natures.check_first_degree(|_| false).unwrap();
+        natures.licences_librarian = Some(LicenceCount::Limited(0));
+        natures.check_first_degree(|_| false).unwrap();
+        natures.licences_librarian = Some(LicenceCount::Limited(1));
+        assert_eq!(natures.check_first_degree(|_| false), Err(SubscriptionError::FirstDegreeNature("151".into())));
+    }
+
+    #[test]
+    fn every_error_has_both_languages() {
+        let mut sub = subscription();
+        sub.category = "non transferable".into();
+        let error = sub.validate().unwrap_err();
+        assert!(error.to_string().contains("transferable"));
+        assert!(error.french().contains("n'est pas admise"));
+    }
+
+    #[test]
+    fn lists_changed_fields() {
+        let before = subscription();
+        let mut after = before.clone();
+        after.licences_pupil = Some(LicenceCount::Limited(10));
+        after.publics.reverse();
+        after.comment = Some("x".into());
+        assert_eq!(after.changed_fields(&before), ["commentaireAbonnement", "nbLicenceEleve"]);
     }
 
     #[test]

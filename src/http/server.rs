@@ -18,6 +18,7 @@ use crate::domain::pseudonym::Pseudonyms;
 use crate::pki::{KeyMaterial, KeyPaths, LocalAuthority, PkiError, TlsPaths};
 use crate::sso::{self, saml::SamlContext, saml::keys::KeyError};
 use crate::store::{self, AnyConnection, Pool, StoreError};
+use crate::subscriptions;
 
 /// Shared by every request handler.
 pub struct AppState {
@@ -139,6 +140,7 @@ impl Application {
                 .configure(health::configure)
                 .configure(caller::configure)
                 .configure(crate::audit::configure_mtls)
+                .configure(subscriptions::configure_mtls)
         })
         .workers(workers)
         .shutdown_timeout(shutdown.as_secs())

@@ -19,6 +19,10 @@ pub mod person_data;
 pub mod reports;
 pub mod retention;
 pub mod schema;
+pub mod school_subscriptions;
+pub mod schools;
+pub mod subscription_counts;
+pub mod subscription_search;
 pub mod subscriptions;
 mod transaction;
 

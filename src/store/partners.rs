@@ -117,3 +117,50 @@ pub fn find_caller(conn: &mut AnyConnection, key: CertificateKey<'_>) -> Result<
         _ => None,
     }))
 }
+
+/// A registered client certificate, as `sesame distributor list` shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertificateSummary {
+    pub fingerprint: String,
+    pub subject: String,
+    pub not_after: NaiveDateTime,
+    pub revoked: bool,
+}
+
+/// (distributor, fingerprint, subject, not after, revoked at).
+type CertificateRow = (Option<String>, String, String, NaiveDateTime, Option<NaiveDateTime>);
+
+/// Every distributor with its certificates, by id.
+pub fn list_distributors(
+    conn: &mut AnyConnection,
+) -> Result<Vec<(String, String, Vec<CertificateSummary>)>, StoreError> {
+    let distributors: Vec<(String, String)> =
+        distributors::table.select((distributors::id, distributors::name)).order(distributors::id).load(conn)?;
+    let certificates: Vec<CertificateRow> = client_certificates::table
+        .filter(client_certificates::distributor_id.is_not_null())
+        .select((
+            client_certificates::distributor_id,
+            client_certificates::fingerprint,
+            client_certificates::subject,
+            client_certificates::not_after,
+            client_certificates::revoked_at,
+        ))
+        .order(client_certificates::id)
+        .load(conn)?;
+    Ok(distributors
+        .into_iter()
+        .map(|(id, name)| {
+            let certificates = certificates
+                .iter()
+                .filter(|(owner, ..)| owner.as_deref() == Some(id.as_str()))
+                .map(|(_, fingerprint, subject, not_after, revoked_at)| CertificateSummary {
+                    fingerprint: fingerprint.clone(),
+                    subject: subject.clone(),
+                    not_after: *not_after,
+                    revoked: revoked_at.is_some(),
+                })
+                .collect();
+            (id, name, certificates)
+        })
+        .collect())
+}

@@ -304,6 +304,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
+        ends_at -> Nullable<Timestamp>,
     }
 }
 
