@@ -27,6 +27,7 @@ pub struct Config {
     pub tls: TlsConfig,
     pub log: LogConfig,
     pub licences: LicenceConfig,
+    pub console: ConsoleConfig,
     pub debug: DebugConfig,
 }
 
@@ -108,6 +109,22 @@ pub struct LicenceConfig {
     pub deletion_grace_days: u32,
 }
 
+/// The assignment console (`/console`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleConfig {
+    /// Minutes a console session lasts after login. `SESAME_CONSOLE__SESSION_MINUTES`, default 480.
+    pub session_minutes: u32,
+    /// A counter used at least this much (percent) is "nearly exhausted" on the dashboard.
+    /// `SESAME_CONSOLE__NEARLY_EXHAUSTED_PERCENT`, default 90.
+    pub nearly_exhausted_percent: u8,
+    /// Subscriptions ending within this many days are flagged. `SESAME_CONSOLE__EXPIRY_WARNING_DAYS`, default 30.
+    pub expiry_warning_days: u32,
+    /// A page to log in as any assignment manager, without single sign-on. Only `sesame demo`
+    /// turns it on; never enable it on real data. Default false.
+    pub demo_login: bool,
+}
+
 /// Operator drills; never enable in production.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -132,6 +149,12 @@ impl Default for Config {
             tls: TlsConfig { cert: None, key: None, client_ca: Vec::new(), identify_by: IdentifyBy::Fingerprint },
             log: LogConfig { format: LogFormat::Text, level: "info".into() },
             licences: LicenceConfig { deletion_grace_days: 15 },
+            console: ConsoleConfig {
+                session_minutes: 480,
+                nearly_exhausted_percent: 90,
+                expiry_warning_days: 30,
+                demo_login: false,
+            },
             debug: DebugConfig::default(),
         }
     }

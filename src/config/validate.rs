@@ -33,6 +33,12 @@ impl Config {
         if let Some(path) = self.tls.client_ca.iter().find(|p| !p.is_file()) {
             return Err(ConfigError::key("tls.client_ca", format!("file {} does not exist", path.display())));
         }
+        if self.console.session_minutes == 0 {
+            return Err(ConfigError::key("console.session_minutes", "must be at least 1"));
+        }
+        if !(1..=100).contains(&self.console.nearly_exhausted_percent) {
+            return Err(ConfigError::key("console.nearly_exhausted_percent", "must be between 1 and 100"));
+        }
         EnvFilter::try_new(&self.log.level).map_err(|e| ConfigError::key("log.level", e))?;
         Ok(())
     }

@@ -4,6 +4,8 @@ pub mod assignment;
 pub mod audit;
 pub mod catalogue;
 pub mod directory;
+pub mod entitlement;
+pub mod ledger;
 pub mod licence;
 pub mod profile;
 pub mod pseudonym;

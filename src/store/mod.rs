@@ -9,9 +9,13 @@ pub mod audit;
 pub mod catalogue;
 mod connection;
 pub mod directory;
+pub mod entitlements;
+pub mod managers;
 mod migrations;
 pub mod partners;
+pub mod populations;
 pub mod schema;
+pub mod sessions;
 pub mod subscriptions;
 mod transaction;
 

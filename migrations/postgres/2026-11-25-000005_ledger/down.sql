@@ -1,0 +1,9 @@
+DROP INDEX web_sessions_expiry;
+DROP INDEX assignments_school;
+DROP INDEX teacher_group_subjects_subject;
+DROP INDEX person_mefstat4_level;
+DROP INDEX person_mefs_level;
+DROP INDEX assignment_seats_pool;
+DROP INDEX assignment_seats_person_school;
+DROP TABLE assignment_exclusions;
+DROP TABLE school_wide_opt_outs;

@@ -1,0 +1,2 @@
+//! stub
+pub fn configure(_cfg: &mut actix_web::web::ServiceConfig) {}
