@@ -14,6 +14,7 @@ use super::sync::{SeatChanges, Strict, sync};
 use crate::domain::Uai;
 use crate::domain::assignment::AssignmentTarget;
 use crate::domain::audit::{AuditEvent, AuditKind};
+use crate::domain::ledger::seat_public;
 use crate::store::assignments::{self as ledger, SubscriptionFacts};
 use crate::store::{AnyConnection, audit, write_transaction};
 
@@ -172,9 +173,16 @@ fn withdraw_records(
     history_id: i64,
 ) -> Result<(Vec<i64>, usize), LedgerError> {
     let live = ledger::live_assignments(conn, sub.id, uai)?;
-    // A population that left the directory has no members, but its assignment can still go.
-    let members: HashSet<i64> =
-        ledger::members(conn, uai, target)?.unwrap_or_default().into_iter().map(|m| m.person_id).collect();
+    // Only people the subscription licenses hold it through an assignment (a class's teachers
+    // do not, when it counts pupils only). A population that left the directory has no members,
+    // but its assignment can still go.
+    let licensed = sub.licensed_publics();
+    let members: HashSet<i64> = ledger::members(conn, uai, target)?
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| seat_public(&m.profiles, &licensed).is_some())
+        .map(|m| m.person_id)
+        .collect();
     let mut revoked = Vec::new();
     let mut excluded = Vec::new();
     for assignment in &live {
