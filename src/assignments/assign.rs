@@ -20,6 +20,7 @@ use crate::store::{AnyConnection, audit, write_transaction};
 
 /// What an assignment did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Assigned {
     pub assignment_id: i64,
     pub history_id: i64,
@@ -155,11 +156,13 @@ impl Preview {
     pub fn summary_fr(&self) -> String {
         let plural = |n: i64, one: &str, many: &str| if n == 1 { one.to_owned() } else { many.to_owned() };
         let mut text = format!("utilise {} {}", self.uses, plural(self.uses, "licence", "licences"));
-        let left: Option<i64> =
-            self.pools.iter().try_fold(0, |sum, pool| pool.left_after.map(|left| sum + left.max(0)));
-        match left {
-            Some(left) => text.push_str(&format!(", il en restera {left}")),
-            None => text.push_str(", sans limite"),
+        // What remains on the limited counters this assignment draws from.
+        let limited: Vec<i64> =
+            self.pools.iter().filter(|pool| pool.needed > 0).filter_map(|pool| pool.left_after).collect();
+        if limited.is_empty() {
+            text.push_str(", sans limite");
+        } else {
+            text.push_str(&format!(", il en restera {}", limited.iter().map(|left| left.max(&0)).sum::<i64>()));
         }
         if self.already > 0 {
             let already = self.already as i64;

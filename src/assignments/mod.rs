@@ -21,6 +21,7 @@ mod reconcile;
 mod school_wide;
 mod sync;
 mod undo;
+mod web;
 mod withdraw;
 
 pub use assign::{Assigned, PoolPreview, Preview, assign, preview};

@@ -15,6 +15,7 @@ use crate::store::{AnyConnection, audit, write_transaction};
 
 /// What switching did: nothing when the public already was in that state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Switched {
     pub changed: bool,
     pub history_id: Option<i64>,

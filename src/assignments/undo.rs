@@ -27,6 +27,7 @@ const UNDONE: &str = "affectation annulée par le responsable d'affectation";
 
 /// What an undo did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Undone {
     /// The UNDO entry recording it.
     pub history_id: i64,

@@ -20,6 +20,7 @@ use crate::store::{AnyConnection, audit, write_transaction};
 
 /// What a withdrawal did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Withdrawn {
     pub history_id: i64,
     /// Assignments of exactly that population (or of one of its people), now revoked.
@@ -85,6 +86,7 @@ pub fn withdraw(
 
 /// What a transfer did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Transferred {
     pub history_id: i64,
     pub revoked: Vec<i64>,

@@ -78,6 +78,7 @@ pub enum How {
 
 /// One subscription giving access to a resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Grant {
     pub subscription_id: i64,
     pub how: How,
@@ -85,6 +86,7 @@ pub struct Grant {
 
 /// A resource the person may open, with every subscription that grants it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct GrantedResource {
     pub resource_id: String,
     pub grants: Vec<Grant>,
@@ -138,6 +140,7 @@ pub fn granted_resources(
 
 /// A known person in one of their schools and what they may open there.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Entitlements {
     /// `persons.id`.
     pub person_id: i64,

@@ -97,6 +97,7 @@ impl Application {
                 .wrap(public_metrics.clone())
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .configure(health::configure)
+                .configure(crate::assignments::configure_public)
                 .configure(|cfg| {
                     if debug_routes {
                         debug::configure(cfg);

@@ -3,6 +3,7 @@
 mod audit_log;
 mod cli;
 mod common;
+mod console_api;
 mod contracts;
 mod demo;
 mod first_start;
