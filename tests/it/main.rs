@@ -4,6 +4,7 @@ mod audit_log;
 mod cli;
 mod common;
 mod console_api;
+mod console_browser;
 mod contracts;
 mod demo;
 mod first_start;
