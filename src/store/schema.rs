@@ -387,6 +387,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    school_wide_access (uai, public, subscription_id) {
+        uai -> Text,
+        public -> Text,
+        subscription_id -> BigInt,
+    }
+}
+
+diesel::table! {
     assignment_exclusions (assignment_id, person_id) {
         assignment_id -> BigInt,
         person_id -> BigInt,
@@ -518,6 +526,7 @@ diesel::joinable!(assignment_history -> establishments (uai));
 diesel::joinable!(assignment_history -> subscriptions (subscription_id));
 diesel::joinable!(assignment_history -> assignments (assignment_id));
 diesel::joinable!(school_wide_opt_outs -> subscriptions (subscription_id));
+diesel::joinable!(school_wide_access -> subscriptions (subscription_id));
 diesel::joinable!(assignment_exclusions -> assignments (assignment_id));
 diesel::joinable!(assignment_exclusions -> persons (person_id));
 diesel::joinable!(identity_providers -> ent_projects (ent_id));
@@ -557,6 +566,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     assignment_seats,
     assignment_history,
     school_wide_opt_outs,
+    school_wide_access,
     assignment_exclusions,
     identity_providers,
     saml_requests,

@@ -472,3 +472,56 @@ crate::storage_test! {
         assert_eq!(ledger_facts.licensed_publics(), [Public::Pupil, Public::Teacher]);
     }
 }
+
+crate::storage_test! {
+    fn the_school_wide_index_follows_whoever_writes_subscriptions(db) {
+        let conn = &mut db.connect();
+        sesame::demo::load(conn).unwrap();
+        let clock = Clock::new(now(), 15);
+        let pupil = pupils_of(conn, "6A")[0].clone();
+        let fle = "ark:/99999/demo.fle";
+        let has_fle = |conn: &mut AnyConnection| granted(conn, &pupil, COLLEGE, clock).iter().any(|(id, _)| id == fle);
+        let sub = subscription(conn, "TEST-RETYPED", 30, None);
+        assert!(!has_fle(conn), "an unassigned INDIV subscription grants nothing");
+
+        // Retyped ETABL (as a distributor's update might): the triggers list it for its schools.
+        diesel::update(subscriptions::table.filter(subscriptions::id.eq(sub)))
+            .set(subscriptions::assignment_type.eq("ETABL"))
+            .execute(conn)
+            .unwrap();
+        assert!(has_fle(conn));
+        // Its school taken off the subscription: gone from the school.
+        use sesame::store::schema::subscription_establishments as se;
+        diesel::delete(se::table.filter(se::subscription_id.eq(sub))).execute(conn).unwrap();
+        assert!(!has_fle(conn));
+        // A new ETABL subscription inserted with its schools is listed at once.
+        let fresh: Subscription = serde_json::from_value(serde_json::json!({
+            "idAbonnement": "TEST-NEW-ETABL", "idDistributeurCom": "999000101_0000000000000000",
+            "idRessource": fle, "typeIdRessource": "ark", "libelleRessource": "FLE",
+            "debutValidite": "2026-09-01T00:00:00", "anneeFinValidite": "2026-2027", "uaiEtab": [COLLEGE],
+            "categorieAffectation": "transferable", "typeAffectation": "ETABL", "nbLicenceGlobale": "ILLIMITE",
+            "publicCible": ["ELEVE"]
+        })).unwrap();
+        fresh.validate().unwrap();
+        let fresh_id = sesame::store::subscriptions::insert_subscription(conn, &fresh).unwrap();
+        assert!(granted(conn, &pupil, COLLEGE, clock).iter().any(|(id, grants)| id == fle
+            && grants == &[Grant { subscription_id: fresh_id, how: How::SchoolWide }]));
+        assert!(!granted(conn, "z0-ens-0001", COLLEGE, clock).iter().any(|(id, _)| id == fle), "pupils only");
+        // Its publics change: taking ELEVE off removes it, giving it back restores it.
+        use sesame::store::schema::subscription_publics as sp;
+        diesel::delete(sp::table.filter(sp::subscription_id.eq(fresh_id))).execute(conn).unwrap();
+        assert!(!has_fle(conn));
+        diesel::insert_into(sp::table)
+            .values((sp::subscription_id.eq(fresh_id), sp::public.eq("ELEVE")))
+            .execute(conn)
+            .unwrap();
+        assert!(has_fle(conn));
+        // A manager's switch-off and switch-on, through the ledger.
+        let pseudonyms = pseudonyms();
+        let author = manager(&pseudonyms);
+        assignments::set_school_wide(conn, &author, &uai(COLLEGE), fresh_id, Public::Pupil, false).unwrap();
+        assert!(!has_fle(conn));
+        assignments::set_school_wide(conn, &author, &uai(COLLEGE), fresh_id, Public::Pupil, true).unwrap();
+        assert!(has_fle(conn));
+    }
+}

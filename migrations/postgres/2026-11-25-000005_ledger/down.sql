@@ -1,3 +1,13 @@
+DROP TRIGGER school_wide_switched ON school_wide_opt_outs;
+DROP FUNCTION school_wide_switched();
+DROP TRIGGER school_wide_retyped ON subscriptions;
+DROP FUNCTION school_wide_retyped();
+DROP TRIGGER school_wide_publics ON subscription_publics;
+DROP FUNCTION school_wide_publics();
+DROP TRIGGER school_wide_schools ON subscription_establishments;
+DROP FUNCTION school_wide_schools();
+DROP FUNCTION school_wide_grant(BIGINT, TEXT, TEXT);
+DROP TABLE school_wide_access;
 DROP INDEX web_sessions_expiry;
 DROP INDEX assignments_school;
 DROP INDEX teacher_group_subjects_subject;

@@ -1,3 +1,12 @@
+DROP TRIGGER school_wide_switched_on;
+DROP TRIGGER school_wide_switched_off;
+DROP TRIGGER school_wide_retyped;
+DROP TRIGGER school_wide_public_removed;
+DROP TRIGGER school_wide_public_added;
+DROP TRIGGER school_wide_school_changed;
+DROP TRIGGER school_wide_school_removed;
+DROP TRIGGER school_wide_school_added;
+DROP TABLE school_wide_access;
 DROP INDEX web_sessions_expiry;
 DROP INDEX assignments_school;
 DROP INDEX teacher_group_subjects_subject;
