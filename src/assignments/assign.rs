@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::author::Author;
 use super::error::LedgerError;
-use super::facts::{audit_target, history_target, individual, school_ent};
+use super::facts::{append_about, audit_target, history_target, individual, school_ent};
 use super::sync::{SeatChanges, Strict, sync};
 use crate::domain::Uai;
 use crate::domain::assignment::AssignmentTarget;
@@ -64,7 +64,7 @@ pub fn assign(
             sync(conn, author, &ent_id, &sub, uai, &Strict::assignments([assignment_id]), WITHDRAWN_BY_MANAGER)?;
         let details = json!({ "assignment": assignment_id, "target": history_target(&target), "changes": changes });
         ledger::set_history_details(conn, history_id, Some(assignment_id), &details)?;
-        let mut event = AuditEvent::new(
+        let event = AuditEvent::new(
             AuditKind::AssignmentCreated,
             author.actor.clone(),
             json!({
@@ -75,13 +75,8 @@ pub fn assign(
                 "members": members.len(),
                 "granted": changes.granted,
             }),
-        )
-        .ent(&ent_id)
-        .uai(uai.as_str());
-        if let AssignmentTarget::Person(gar_id) = &target {
-            event = event.subject(author.subject(&ent_id, gar_id));
-        }
-        audit::append_at(conn, &event, author.now)?;
+        );
+        append_about(conn, author, event, &ent_id, uai, &target)?;
         tracing::info!(uai = %uai, subscription = sub.id, assignment = assignment_id, granted = changes.granted, "assigned");
         Ok(Assigned { assignment_id, history_id, changes })
     })

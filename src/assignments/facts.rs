@@ -2,13 +2,15 @@
 
 use serde_json::{Value, json};
 
+use super::author::Author;
 use super::error::LedgerError;
 use crate::domain::Uai;
 use crate::domain::assignment::AssignmentTarget;
+use crate::domain::audit::AuditEvent;
 use crate::domain::subscription::AssignmentType;
 use crate::store::assignments::{self as ledger, SubscriptionFacts};
 use crate::store::schema::establishments;
-use crate::store::{AnyConnection, StoreError};
+use crate::store::{AnyConnection, StoreError, audit};
 
 /// A subscription covering `uai`, deleted ones included; another school's is unknown.
 pub(crate) fn subscription(
@@ -54,4 +56,21 @@ pub(crate) fn audit_target(target: &AssignmentTarget) -> Value {
         AssignmentTarget::Person(_) => json!({ "kind": target.kind() }),
         _ => history_target(target),
     }
+}
+
+/// Appends a manager's event, naming the person as its subject when the target is one person.
+pub(crate) fn append_about(
+    conn: &mut AnyConnection,
+    author: &Author<'_>,
+    event: AuditEvent,
+    ent_id: &str,
+    uai: &Uai,
+    target: &AssignmentTarget,
+) -> Result<(), LedgerError> {
+    let event = match target {
+        AssignmentTarget::Person(gar_id) => event.subject(author.subject(ent_id, gar_id)),
+        _ => event,
+    };
+    audit::append_at(conn, &event.ent(ent_id).uai(uai.as_str()), author.now)?;
+    Ok(())
 }

@@ -156,7 +156,7 @@ pub struct Dashboard {
 /// The dashboard of school `uai`.
 pub fn dashboard(conn: &mut AnyConnection, uai: &Uai, settings: &Settings) -> Result<Dashboard, StoreError> {
     let facts = ledger::subscriptions_of_school(conn, uai)?;
-    let seats = seat_counts(conn, uai)?;
+    let seats = seat_counts(conn, uai, &facts)?;
     let live = ledger::live_assignments_of_school(conn, uai)?;
     let mut assignments: HashMap<i64, usize> = HashMap::new();
     for assignment in &live {
@@ -184,24 +184,26 @@ pub fn dashboard(conn: &mut AnyConnection, uai: &Uai, settings: &Settings) -> Re
 /// Seats of one subscription, for the view.
 #[derive(Clone, Debug, Default)]
 struct SeatCounts {
-    /// Pool → (ACTIVE, WAITING).
-    by_pool: BTreeMap<PoolPublic, (i64, i64)>,
+    by_pool: PoolSeats,
     live_assignments: usize,
 }
 
-/// Subscription → pool → (ACTIVE, WAITING) seats in a school.
+/// Pool → (ACTIVE, WAITING) seats.
+type PoolSeats = BTreeMap<PoolPublic, (i64, i64)>;
+
+/// Subscription → its seats by pool, in a school.
 fn seat_counts(
     conn: &mut AnyConnection,
     uai: &Uai,
-) -> Result<HashMap<i64, BTreeMap<PoolPublic, (i64, i64)>>, StoreError> {
+    facts: &[SubscriptionFacts],
+) -> Result<HashMap<i64, PoolSeats>, StoreError> {
     let rows: Vec<(i64, String, String)> = assignment_seats::table
         .filter(assignment_seats::uai.eq(uai.as_str()))
         .filter(assignment_seats::status.ne(RELEASED))
         .select((assignment_seats::subscription_id, assignment_seats::public, assignment_seats::status))
         .load(conn)?;
-    let pools: HashMap<i64, Vec<PoolPublic>> =
-        ledger::subscriptions_of_school(conn, uai)?.into_iter().map(|sub| (sub.id, sub.pool_publics())).collect();
-    let mut counts: HashMap<i64, BTreeMap<PoolPublic, (i64, i64)>> = HashMap::new();
+    let pools: HashMap<i64, Vec<PoolPublic>> = facts.iter().map(|sub| (sub.id, sub.pool_publics())).collect();
+    let mut counts: HashMap<i64, PoolSeats> = HashMap::new();
     for (subscription_id, public, status) in rows {
         let Ok(public) = Public::parse(&public) else { continue };
         let pool = crate::domain::ledger::pool_of(public, pools.get(&subscription_id).map_or(&[][..], Vec::as_slice));

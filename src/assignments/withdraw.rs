@@ -9,7 +9,7 @@ use serde_json::json;
 use super::assign::{WITHDRAWN_BY_MANAGER, check_target, open_individual};
 use super::author::Author;
 use super::error::LedgerError;
-use super::facts::{audit_target, history_target, individual, school_ent};
+use super::facts::{append_about, audit_target, history_target, individual, school_ent};
 use super::sync::{SeatChanges, Strict, sync};
 use crate::domain::Uai;
 use crate::domain::assignment::AssignmentTarget;
@@ -209,21 +209,4 @@ fn withdraw_records(
     ledger::revoke_assignments(conn, &revoked, &author.name, WITHDRAWN_BY_MANAGER, author.now)?;
     ledger::insert_exclusions(conn, &excluded, history_id)?;
     Ok((revoked, excluded.len()))
-}
-
-/// Appends a manager's event, naming the person as its subject when the target is one person.
-pub(crate) fn append_about(
-    conn: &mut AnyConnection,
-    author: &Author<'_>,
-    event: AuditEvent,
-    ent_id: &str,
-    uai: &Uai,
-    target: &AssignmentTarget,
-) -> Result<(), LedgerError> {
-    let event = match target {
-        AssignmentTarget::Person(gar_id) => event.subject(author.subject(ent_id, gar_id)),
-        _ => event,
-    };
-    audit::append_at(conn, &event.ent(ent_id).uai(uai.as_str()), author.now)?;
-    Ok(())
 }

@@ -81,6 +81,26 @@ async fn text(client: &Client, css: &str) -> String {
     client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.unwrap().text().await.unwrap()
 }
 
+/// Waits until the element's text satisfies `ok` (pages load asynchronously after a click), and
+/// returns it; fails after 10 seconds with the last text seen.
+async fn text_when(client: &Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut last = String::new();
+    while Instant::now() < deadline {
+        // The element may belong to the page being left: a stale element is simply retried.
+        if let Ok(element) = client.find(Locator::Css(css)).await
+            && let Ok(text) = element.text().await
+        {
+            if ok(&text) {
+                return text;
+            }
+            last = text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css}: still {last:?} after 10 s")
+}
+
 async fn click(client: &Client, css: &str) {
     client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.unwrap().click().await.unwrap();
 }
@@ -116,7 +136,7 @@ crate::storage_test! {
         click(&client, "#demo-login").await;
         assert!(text(&client, ".demo-banner").await.contains("Démonstration"));
         click(&client, "#login-z0-dir-0001").await;
-        assert_eq!(text(&client, "h1").await, "Tableau de bord");
+        text_when(&client, "h1", |t| t == "Tableau de bord").await;
         assert_eq!(client.current_url().await.unwrap().path(), format!("/console/{COLLEGE}"));
         let png = client.screenshot().await.unwrap();
         assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
@@ -125,23 +145,24 @@ crate::storage_test! {
         // Entry by resource: the French textbook, 40 pupil licences, none used.
         click(&client, &format!("#resource-{french} .resource-name")).await;
         let pupils = format!("#pool-{french}-ELEVE .figure");
+        text_when(&client, "h1", |t| t.starts_with("Français 3e")).await;
         assert_eq!(text(&client, &pupils).await, "40");
 
         // Preview, then assign class 3A (18 pupils).
         client.find(Locator::Css("select#cible")).await.unwrap().select_by_value("DIVISION:3A").await.unwrap();
         click(&client, "#preview-button").await;
-        let preview = text(&client, "#preview-summary").await;
-        assert!(preview.starts_with("Utilise") && preview.contains("il en restera 22"), "{preview}");
+        let preview = text_when(&client, "#preview-summary", |t| t.starts_with("Utilise")).await;
+        assert!(preview.contains("il en restera 22"), "{preview}");
         click(&client, "#assign-button").await;
-        assert!(text(&client, ".notice").await.starts_with("Ressource affectée"), "confirmation shown");
+        text_when(&client, ".notice", |t| t.starts_with("Ressource affectée")).await;
         assert_eq!(text(&client, &pupils).await, "22", "the counter dropped by the class");
 
         // Undo from the history: the counter is back.
         click(&client, "nav.school a[href$='/history']").await;
-        let latest = text(&client, "ol.history li:first-child").await;
+        let latest = text_when(&client, "ol.history li:first-child", |t| t.contains("Classe 3A")).await;
         assert!(latest.contains("Affectation à Classe 3A"), "{latest}");
         click(&client, "ol.history li:first-child button").await;
-        assert_eq!(text(&client, ".notice").await, "Opération annulée.");
+        text_when(&client, ".notice", |t| t == "Opération annulée.").await;
         client.goto(&format!("{}/console/{COLLEGE}/resources/{french}", app.public_url)).await.unwrap();
         assert_eq!(text(&client, &pupils).await, "40", "the counter is restored");
 
