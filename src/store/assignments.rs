@@ -59,6 +59,24 @@ impl SubscriptionFacts {
     }
 }
 
+/// The columns of a `SubscriptionRow`.
+macro_rules! subscription_columns {
+    () => {
+        (
+            subscriptions::id,
+            subscriptions::external_id,
+            subscriptions::distributor_id,
+            subscriptions::resource_id,
+            subscriptions::resource_label,
+            subscriptions::assignment_type,
+            subscriptions::valid_from,
+            subscriptions::valid_until,
+            subscriptions::end_school_year,
+            subscriptions::deleted_at,
+        )
+    };
+}
+
 type SubscriptionRow = (
     i64,
     String,
@@ -85,18 +103,7 @@ pub fn find_subscription(
     let row: Option<SubscriptionRow> = subscriptions::table
         .filter(subscriptions::id.eq(subscription_id))
         .filter(subscriptions::id.eq_any(covered))
-        .select((
-            subscriptions::id,
-            subscriptions::external_id,
-            subscriptions::distributor_id,
-            subscriptions::resource_id,
-            subscriptions::resource_label,
-            subscriptions::assignment_type,
-            subscriptions::valid_from,
-            subscriptions::valid_until,
-            subscriptions::end_school_year,
-            subscriptions::deleted_at,
-        ))
+        .select(subscription_columns!())
         .first(conn)
         .optional()?;
     let Some(row) = row else { return Ok(None) };
@@ -131,18 +138,7 @@ pub fn subscriptions_of_school(conn: &mut AnyConnection, uai: &Uai) -> Result<Ve
         .inner_join(subscription_establishments::table)
         .filter(subscription_establishments::uai.eq(uai.as_str()))
         .order((subscriptions::resource_label, subscriptions::id))
-        .select((
-            subscriptions::id,
-            subscriptions::external_id,
-            subscriptions::distributor_id,
-            subscriptions::resource_id,
-            subscriptions::resource_label,
-            subscriptions::assignment_type,
-            subscriptions::valid_from,
-            subscriptions::valid_until,
-            subscriptions::end_school_year,
-            subscriptions::deleted_at,
-        ))
+        .select(subscription_columns!())
         .load(conn)?;
     let mut facts: Vec<SubscriptionFacts> = rows.into_iter().map(facts_from_row).collect();
     let covered = subscription_establishments::table
@@ -179,15 +175,18 @@ pub fn subscriptions_of_school(conn: &mut AnyConnection, uai: &Uai) -> Result<Ve
 }
 
 fn publics_of(conn: &mut AnyConnection, subscription_id: i64) -> Result<Vec<Public>, StoreError> {
-    let mut publics: Vec<Public> = subscription_publics::table
+    let codes = subscription_publics::table
         .filter(subscription_publics::subscription_id.eq(subscription_id))
         .select(subscription_publics::public)
-        .load::<String>(conn)?
-        .iter()
-        .filter_map(|code| Public::parse(code).ok())
-        .collect();
+        .load::<String>(conn)?;
+    Ok(sorted_publics(&codes))
+}
+
+/// Stored public codes as publics, sorted; a code that is not a public is skipped.
+fn sorted_publics(codes: &[String]) -> Vec<Public> {
+    let mut publics: Vec<Public> = codes.iter().filter_map(|code| Public::parse(code).ok()).collect();
     publics.sort();
-    Ok(publics)
+    publics
 }
 
 /// One school's counters of a subscription, as stored now.
@@ -650,16 +649,12 @@ pub fn move_seats(conn: &mut AnyConnection, ids: &[i64], assignment_id: i64) -> 
 
 /// The publics a manager switched off for an ETABL subscription in a school.
 pub fn opted_out_publics(conn: &mut AnyConnection, subscription_id: i64, uai: &Uai) -> Result<Vec<Public>, StoreError> {
-    let mut publics: Vec<Public> = school_wide_opt_outs::table
+    let codes = school_wide_opt_outs::table
         .filter(school_wide_opt_outs::subscription_id.eq(subscription_id))
         .filter(school_wide_opt_outs::uai.eq(uai.as_str()))
         .select(school_wide_opt_outs::public)
-        .load::<String>(conn)?
-        .iter()
-        .filter_map(|code| Public::parse(code).ok())
-        .collect();
-    publics.sort();
-    Ok(publics)
+        .load::<String>(conn)?;
+    Ok(sorted_publics(&codes))
 }
 
 /// Switches a public off; false when it already was.

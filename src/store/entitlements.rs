@@ -107,6 +107,21 @@ fn sorted(mut profiles: Vec<Profile>) -> Vec<Profile> {
     profiles
 }
 
+/// The columns of a `GrantRow`, ending with `how`.
+macro_rules! grant_columns {
+    ($how:expr) => {
+        (
+            subscriptions::id,
+            subscriptions::resource_id,
+            subscriptions::valid_from,
+            subscriptions::valid_until,
+            subscriptions::end_school_year,
+            subscriptions::deleted_at,
+            $how,
+        )
+    };
+}
+
 /// (subscription id, resource id, valid_from, valid_until, end_school_year, deleted_at, how):
 /// `how` is the seat status (`ACTIVE`) for a seat, the public for school-wide access.
 type GrantRow = (i64, String, NaiveDateTime, Option<NaiveDateTime>, Option<String>, Option<NaiveDateTime>, String);
@@ -138,15 +153,7 @@ fn entitlements_in(
         .filter(assignment_seats::person_id.eq(person_id))
         .filter(assignment_seats::uai.eq(school.clone()))
         .filter(assignment_seats::status.eq(ACTIVE))
-        .select((
-            subscriptions::id,
-            subscriptions::resource_id,
-            subscriptions::valid_from,
-            subscriptions::valid_until,
-            subscriptions::end_school_year,
-            subscriptions::deleted_at,
-            assignment_seats::status,
-        ));
+        .select(grant_columns!(assignment_seats::status));
     // `school_wide_access` already leaves out the publics a manager switched off.
     let school_wide = school_wide_access::table
         .inner_join(subscriptions::table)
@@ -158,15 +165,7 @@ fn entitlements_in(
                 .or(school_wide_access::public.eq(p3))
                 .or(school_wide_access::public.eq(p4)),
         )
-        .select((
-            subscriptions::id,
-            subscriptions::resource_id,
-            subscriptions::valid_from,
-            subscriptions::valid_until,
-            subscriptions::end_school_year,
-            subscriptions::deleted_at,
-            school_wide_access::public,
-        ));
+        .select(grant_columns!(school_wide_access::public));
     let rows: Vec<GrantRow> = load_native!(conn, seats.union_all(school_wide))?;
 
     let (mut seat_facts, mut school_wide_facts) = (Vec::new(), Vec::new());

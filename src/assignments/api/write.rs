@@ -1,12 +1,13 @@
 //! Write routes: preview, assign, withdraw, transfer, switch ETABL publics, undo. Each answers
 //! with what changed and the subscription's counters afterwards.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::ApiError;
-use crate::assignments::overview::{self, SubscriptionView};
+use crate::assignments::overview;
 use crate::assignments::web::{managed_school, run, settings};
 use crate::assignments::{self, Author, LedgerError};
 use crate::domain::assignment::AssignmentTarget;
@@ -25,14 +26,27 @@ fn school_for_write(manager: &ConsoleManager, req: &HttpRequest, uai: &str) -> R
     Ok(uai)
 }
 
-/// The subscription's counters after a change.
-fn counters(
-    conn: &mut AnyConnection,
-    uai: &Uai,
-    id: i64,
-    settings: &overview::Settings,
-) -> Result<SubscriptionView, LedgerError> {
-    Ok(overview::subscription_detail(conn, uai, id, settings)?.subscription)
+/// Runs a change of subscription `subscription` as the manager, and answers `status` with what
+/// it did and the subscription's counters afterwards.
+async fn change<T, F>(
+    state: &AppState,
+    manager: ConsoleManager,
+    uai: Uai,
+    subscription: i64,
+    status: StatusCode,
+    change: F,
+) -> Result<HttpResponse, ApiError>
+where
+    T: Serialize + Send + 'static,
+    F: FnOnce(&mut AnyConnection, &Author<'_>, &Uai) -> Result<T, LedgerError> + Send + 'static,
+{
+    let (m, settings) = (manager.manager, settings(state));
+    let (result, view) = run(state, move |conn, pseudonyms| {
+        let result = change(conn, &Author::manager(&m.ent_id, &m.gar_id, pseudonyms), &uai)?;
+        Ok((result, overview::subscription_detail(conn, &uai, subscription, &settings)?.subscription))
+    })
+    .await?;
+    Ok(HttpResponse::build(status).json(json!({ "result": result, "subscription": view })))
 }
 
 #[derive(Deserialize)]
@@ -71,14 +85,10 @@ pub(super) async fn assign(
 ) -> Result<HttpResponse, ApiError> {
     let uai = school_for_write(&manager, &req, &path)?;
     let Change { subscription, target } = body.into_inner();
-    let (m, settings) = (manager.manager, settings(&state));
-    let (assigned, view) = run(&state, move |conn, pseudonyms| {
-        let author = Author::manager(&m.ent_id, &m.gar_id, pseudonyms);
-        let assigned = assignments::assign(conn, &author, &uai, subscription, target)?;
-        Ok((assigned, counters(conn, &uai, subscription, &settings)?))
+    change(&state, manager, uai, subscription, StatusCode::CREATED, move |conn, author, uai| {
+        assignments::assign(conn, author, uai, subscription, target)
     })
-    .await?;
-    Ok(HttpResponse::Created().json(json!({ "result": assigned, "subscription": view })))
+    .await
 }
 
 /// `POST /schools/{uai}/withdrawals`: nobody of the target keeps the subscription.
@@ -91,14 +101,10 @@ pub(super) async fn withdraw(
 ) -> Result<HttpResponse, ApiError> {
     let uai = school_for_write(&manager, &req, &path)?;
     let Change { subscription, target } = body.into_inner();
-    let (m, settings) = (manager.manager, settings(&state));
-    let (withdrawn, view) = run(&state, move |conn, pseudonyms| {
-        let author = Author::manager(&m.ent_id, &m.gar_id, pseudonyms);
-        let withdrawn = assignments::withdraw(conn, &author, &uai, subscription, target)?;
-        Ok((withdrawn, counters(conn, &uai, subscription, &settings)?))
+    change(&state, manager, uai, subscription, StatusCode::OK, move |conn, author, uai| {
+        assignments::withdraw(conn, author, uai, subscription, target)
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(json!({ "result": withdrawn, "subscription": view })))
+    .await
 }
 
 #[derive(Deserialize)]
@@ -119,14 +125,10 @@ pub(super) async fn transfer(
 ) -> Result<HttpResponse, ApiError> {
     let uai = school_for_write(&manager, &req, &path)?;
     let Transfer { subscription, from, to } = body.into_inner();
-    let (m, settings) = (manager.manager, settings(&state));
-    let (transferred, view) = run(&state, move |conn, pseudonyms| {
-        let author = Author::manager(&m.ent_id, &m.gar_id, pseudonyms);
-        let transferred = assignments::transfer(conn, &author, &uai, subscription, from, to)?;
-        Ok((transferred, counters(conn, &uai, subscription, &settings)?))
+    change(&state, manager, uai, subscription, StatusCode::OK, move |conn, author, uai| {
+        assignments::transfer(conn, author, uai, subscription, from, to)
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(json!({ "result": transferred, "subscription": view })))
+    .await
 }
 
 #[derive(Deserialize)]
@@ -147,14 +149,10 @@ pub(super) async fn school_wide(
 ) -> Result<HttpResponse, ApiError> {
     let uai = school_for_write(&manager, &req, &path)?;
     let SchoolWide { subscription, public, enabled } = body.into_inner();
-    let (m, settings) = (manager.manager, settings(&state));
-    let (switched, view) = run(&state, move |conn, pseudonyms| {
-        let author = Author::manager(&m.ent_id, &m.gar_id, pseudonyms);
-        let switched = assignments::set_school_wide(conn, &author, &uai, subscription, public, enabled)?;
-        Ok((switched, counters(conn, &uai, subscription, &settings)?))
+    change(&state, manager, uai, subscription, StatusCode::OK, move |conn, author, uai| {
+        assignments::set_school_wide(conn, author, uai, subscription, public, enabled)
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(json!({ "result": switched, "subscription": view })))
+    .await
 }
 
 /// `POST /schools/{uai}/history/{id}/undo`.

@@ -7,11 +7,12 @@ use actix_web::{HttpResponse, web};
 
 use super::{Ctx, PageError, PageResult, error_page, redirect};
 use crate::assignments::web::run;
-use crate::assignments::{self, Author};
-use crate::domain::Public;
+use crate::assignments::{self, Author, LedgerError};
 use crate::domain::assignment::AssignmentTarget;
+use crate::domain::{Public, Uai};
 use crate::http::AppState;
 use crate::http::session::{ConsoleManager, SessionError};
+use crate::store::AnyConnection;
 
 /// A url-encoded form or query string, keeping repeated keys (`classes=6A&classes=6B`).
 pub(super) struct FormData(Vec<(String, String)>);
@@ -54,39 +55,63 @@ pub(super) fn target_value(target: &AssignmentTarget) -> String {
     format!("{}:{}", target.kind(), target.reference())
 }
 
-impl Ctx {
-    /// A posted form of this school, after checking its CSRF token.
-    fn form(&self, body: &[u8]) -> Result<FormData, PageError> {
+/// A change posted from a page: the manager and school, the form (its CSRF token checked), and
+/// the page to go back to.
+struct Posted {
+    ctx: Ctx,
+    form: FormData,
+    back: String,
+}
+
+impl Posted {
+    fn new(state: web::Data<AppState>, session: Session, uai: &str, body: &[u8]) -> Result<Self, PageError> {
+        let ctx = Ctx::new(state, session, uai)?;
         let form = FormData::parse(body);
-        if !self.manager.csrf_matches(form.get("csrf").unwrap_or_default()) {
+        if !ctx.manager.csrf_matches(form.get("csrf").unwrap_or_default()) {
             return Err(error_page(
-                self.layout(""),
+                ctx.layout(""),
                 StatusCode::FORBIDDEN,
                 "Formulaire expiré",
                 "Ce formulaire a expiré ou ne vient pas de la console : rechargez la page et recommencez.",
-                &format!("/console/{}", self.uai),
+                &format!("/console/{}", ctx.uai),
             ));
         }
-        Ok(form)
-    }
-
-    /// Where to go back to: a page of this school only, never elsewhere.
-    fn back(&self, form: &FormData) -> String {
-        let home = format!("/console/{}", self.uai);
-        match form.get("back") {
+        // Back to a page of this school only, never elsewhere.
+        let home = format!("/console/{}", ctx.uai);
+        let back = match form.get("back") {
             Some(back) if back.starts_with(&home) && !back.contains("//") && !back.contains('\\') => back.to_owned(),
             _ => home,
-        }
+        };
+        Ok(Self { ctx, form, back })
     }
 
-    fn bad_form(&self, message: String, back: &str) -> PageError {
-        error_page(self.layout(""), StatusCode::UNPROCESSABLE_ENTITY, "Demande incomplète", &message, back)
+    fn bad_form(&self, message: String) -> PageError {
+        error_page(self.ctx.layout(""), StatusCode::UNPROCESSABLE_ENTITY, "Demande incomplète", &message, &self.back)
     }
 
-    fn subscription(&self, form: &FormData, back: &str) -> Result<i64, PageError> {
-        form.get("subscription")
+    fn subscription(&self) -> Result<i64, PageError> {
+        self.form
+            .get("subscription")
             .and_then(|id| id.parse().ok())
-            .ok_or_else(|| self.bad_form("Choisissez une ressource.".into(), back))
+            .ok_or_else(|| self.bad_form("Choisissez une ressource.".into()))
+    }
+
+    fn target(&self, field: &str) -> Result<AssignmentTarget, PageError> {
+        target_of(&self.form, field).map_err(|message| self.bad_form(message))
+    }
+
+    /// Runs the change as the manager; a refusal becomes the page saying why.
+    async fn run<T, F>(&self, change: F) -> Result<T, PageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection, &Author<'_>, &Uai) -> Result<T, LedgerError> + Send + 'static,
+    {
+        let (uai, m) = (self.ctx.uai.clone(), self.ctx.manager.manager.clone());
+        run(&self.ctx.state, move |conn, pseudonyms| {
+            change(conn, &Author::manager(&m.ent_id, &m.gar_id, pseudonyms), &uai)
+        })
+        .await
+        .map_err(|e| self.ctx.fail(e, &self.back))
     }
 }
 
@@ -125,18 +150,11 @@ pub(super) async fn assign(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> PageResult {
-    let ctx = Ctx::new(state, session, &path)?;
-    let form = ctx.form(&body)?;
-    let back = ctx.back(&form);
-    let subscription = ctx.subscription(&form, &back)?;
-    let target = target_of(&form, "cible").map_err(|message| ctx.bad_form(message, &back))?;
-    let (uai, m) = (ctx.uai.clone(), ctx.manager.manager.clone());
-    let assigned = run(&ctx.state, move |conn, pseudonyms| {
-        assignments::assign(conn, &Author::manager(&m.ent_id, &m.gar_id, pseudonyms), &uai, subscription, target)
-    })
-    .await
-    .map_err(|e| ctx.fail(e, &back))?;
-    Ok(done(&back, "affecte", assigned.changes.granted))
+    let posted = Posted::new(state, session, &path, &body)?;
+    let (subscription, target) = (posted.subscription()?, posted.target("cible")?);
+    let assigned =
+        posted.run(move |conn, author, uai| assignments::assign(conn, author, uai, subscription, target)).await?;
+    Ok(done(&posted.back, "affecte", assigned.changes.granted))
 }
 
 /// `POST /console/{uai}/withdraw`.
@@ -146,18 +164,11 @@ pub(super) async fn withdraw(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> PageResult {
-    let ctx = Ctx::new(state, session, &path)?;
-    let form = ctx.form(&body)?;
-    let back = ctx.back(&form);
-    let subscription = ctx.subscription(&form, &back)?;
-    let target = target_of(&form, "cible").map_err(|message| ctx.bad_form(message, &back))?;
-    let (uai, m) = (ctx.uai.clone(), ctx.manager.manager.clone());
-    let withdrawn = run(&ctx.state, move |conn, pseudonyms| {
-        assignments::withdraw(conn, &Author::manager(&m.ent_id, &m.gar_id, pseudonyms), &uai, subscription, target)
-    })
-    .await
-    .map_err(|e| ctx.fail(e, &back))?;
-    Ok(done(&back, "retire", withdrawn.changes.released))
+    let posted = Posted::new(state, session, &path, &body)?;
+    let (subscription, target) = (posted.subscription()?, posted.target("cible")?);
+    let withdrawn =
+        posted.run(move |conn, author, uai| assignments::withdraw(conn, author, uai, subscription, target)).await?;
+    Ok(done(&posted.back, "retire", withdrawn.changes.released))
 }
 
 /// `POST /console/{uai}/transfer`: `depuis` → the target fields.
@@ -167,20 +178,11 @@ pub(super) async fn transfer(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> PageResult {
-    let ctx = Ctx::new(state, session, &path)?;
-    let form = ctx.form(&body)?;
-    let back = ctx.back(&form);
-    let subscription = ctx.subscription(&form, &back)?;
-    let from = target_of(&form, "depuis").map_err(|message| ctx.bad_form(message, &back))?;
-    let to = target_of(&form, "cible").map_err(|message| ctx.bad_form(message, &back))?;
-    let (uai, m) = (ctx.uai.clone(), ctx.manager.manager.clone());
-    let transferred = run(&ctx.state, move |conn, pseudonyms| {
-        let author = Author::manager(&m.ent_id, &m.gar_id, pseudonyms);
-        assignments::transfer(conn, &author, &uai, subscription, from, to)
-    })
-    .await
-    .map_err(|e| ctx.fail(e, &back))?;
-    Ok(done(&back, "transfere", transferred.changes.granted))
+    let posted = Posted::new(state, session, &path, &body)?;
+    let (subscription, from, to) = (posted.subscription()?, posted.target("depuis")?, posted.target("cible")?);
+    let transferred =
+        posted.run(move |conn, author, uai| assignments::transfer(conn, author, uai, subscription, from, to)).await?;
+    Ok(done(&posted.back, "transfere", transferred.changes.granted))
 }
 
 /// `POST /console/{uai}/school-wide`: `public`, `enabled` = true or false.
@@ -190,23 +192,18 @@ pub(super) async fn school_wide(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> PageResult {
-    let ctx = Ctx::new(state, session, &path)?;
-    let form = ctx.form(&body)?;
-    let back = ctx.back(&form);
-    let subscription = ctx.subscription(&form, &back)?;
-    let public = form
+    let posted = Posted::new(state, session, &path, &body)?;
+    let subscription = posted.subscription()?;
+    let public = posted
+        .form
         .get("public")
         .and_then(|code| Public::parse(code).ok())
-        .ok_or_else(|| ctx.bad_form("Choisissez un public.".into(), &back))?;
-    let enabled = form.get("enabled") == Some("true");
-    let (uai, m) = (ctx.uai.clone(), ctx.manager.manager.clone());
-    run(&ctx.state, move |conn, pseudonyms| {
-        let author = Author::manager(&m.ent_id, &m.gar_id, pseudonyms);
-        assignments::set_school_wide(conn, &author, &uai, subscription, public, enabled)
-    })
-    .await
-    .map_err(|e| ctx.fail(e, &back))?;
-    Ok(done(&back, "bascule", 0))
+        .ok_or_else(|| posted.bad_form("Choisissez un public.".into()))?;
+    let enabled = posted.form.get("enabled") == Some("true");
+    posted
+        .run(move |conn, author, uai| assignments::set_school_wide(conn, author, uai, subscription, public, enabled))
+        .await?;
+    Ok(done(&posted.back, "bascule", 0))
 }
 
 /// `POST /console/{uai}/history/{id}/undo`.
@@ -217,14 +214,8 @@ pub(super) async fn undo(
     body: web::Bytes,
 ) -> PageResult {
     let (uai, id) = path.into_inner();
-    let ctx = Ctx::new(state, session, &uai)?;
-    ctx.form(&body)?;
-    let back = format!("/console/{}/history", ctx.uai);
-    let (uai, m) = (ctx.uai.clone(), ctx.manager.manager.clone());
-    let undone = run(&ctx.state, move |conn, pseudonyms| {
-        assignments::undo(conn, &Author::manager(&m.ent_id, &m.gar_id, pseudonyms), &uai, id)
-    })
-    .await
-    .map_err(|e| ctx.fail(e, &back))?;
-    Ok(done(&back, "annule", undone.changes.granted + undone.changes.released))
+    let mut posted = Posted::new(state, session, &uai, &body)?;
+    posted.back = format!("/console/{}/history", posted.ctx.uai);
+    let undone = posted.run(move |conn, author, uai| assignments::undo(conn, author, uai, id)).await?;
+    Ok(done(&posted.back, "annule", undone.changes.granted + undone.changes.released))
 }

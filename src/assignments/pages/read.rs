@@ -20,6 +20,11 @@ use crate::store::populations::{self, Population};
 
 type Session = Result<ConsoleManager, SessionError>;
 
+/// A value as it goes in a URL.
+fn encoded(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
 fn query(req: &HttpRequest) -> FormData {
     FormData::parse(req.query_string().as_bytes())
 }
@@ -167,10 +172,7 @@ pub(super) async fn populations(state: web::Data<AppState>, session: Session, pa
     let rows = |list: &[Population]| {
         list.iter()
             .map(|p| PopulationLink {
-                link: format!(
-                    "/console/{school}/population?cible={}",
-                    url::form_urlencoded::byte_serialize(target_value(&p.target).as_bytes()).collect::<String>()
-                ),
+                link: format!("/console/{school}/population?cible={}", encoded(&target_value(&p.target))),
                 label: p.label.clone(),
                 members: p.members,
             })
@@ -208,10 +210,7 @@ pub(super) async fn population(
     let mut layout = ctx.layout("populations");
     layout.notice = notice(&query);
     html(&PopulationPage {
-        here: format!(
-            "/console/{school}/population?cible={}",
-            url::form_urlencoded::byte_serialize(cible.as_bytes()).collect::<String>()
-        ),
+        here: format!("/console/{school}/population?cible={}", encoded(&cible)),
         label: view.label,
         members: view.members,
         rows: view
@@ -258,10 +257,7 @@ pub(super) async fn people(
         results: found
             .iter()
             .map(|p| PersonRow {
-                link: format!(
-                    "/console/{school}/people/{}",
-                    url::form_urlencoded::byte_serialize(p.gar_id.as_bytes()).collect::<String>()
-                ),
+                link: format!("/console/{school}/people/{}", encoded(&p.gar_id)),
                 name: p.display_name(),
                 details: describe(&p.profiles, &p.classes),
             })
@@ -316,10 +312,7 @@ pub(super) async fn person(
     let mut layout = ctx.layout("people");
     layout.notice = notice(&query(&req));
     html(&PersonPage {
-        here: format!(
-            "/console/{school}/people/{}",
-            url::form_urlencoded::byte_serialize(person.gar_id.as_bytes()).collect::<String>()
-        ),
+        here: format!("/console/{school}/people/{}", encoded(&person.gar_id)),
         details: describe(&person.profiles, &person.classes),
         resources: person
             .resources
