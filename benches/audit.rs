@@ -18,7 +18,6 @@ use diesel::connection::SimpleConnection;
 use serde_json::json;
 use sesame::audit::export::{self, data_subject};
 use sesame::audit::signing::Signer;
-use sesame::config::RetentionConfig;
 use sesame::domain::audit::{Actor, AuditEvent, AuditKind};
 use sesame::domain::pseudonym::Pseudonyms;
 use sesame::pki::{KeyMaterial, KeyPaths};
@@ -153,7 +152,7 @@ fn bench(c: &mut Criterion) {
     let signer = Signer::new(&keys).unwrap();
     let pseudonyms = Pseudonyms::new(&keys.pseudonym_secret);
     let subject = pseudonyms.audit_subject("Z0", TARGET);
-    let retention = RetentionConfig { ..sesame::config::Config::default().retention };
+    let config = sesame::config::Config::default();
 
     for target in targets(dir.path()) {
         let mut conn = target.url.connect().unwrap();
@@ -182,8 +181,7 @@ fn bench(c: &mut Criterion) {
         group.bench_function(format!("data_subject_export_1_of_{persons}"), |b| {
             b.iter(|| {
                 let document =
-                    data_subject::build(&mut conn, &pseudonyms, &retention, "Z0", TARGET, Utc::now().naive_utc())
-                        .unwrap();
+                    data_subject::build(&mut conn, &pseudonyms, &config, "Z0", TARGET, Utc::now().naive_utc()).unwrap();
                 assert_eq!(document.files.len(), 2);
                 export::seal(&mut conn, &signer, document, &Actor::operator()).unwrap()
             })
@@ -191,7 +189,7 @@ fn bench(c: &mut Criterion) {
         group.finish();
 
         let exported =
-            data_subject::build(&mut conn, &pseudonyms, &retention, "Z0", TARGET, Utc::now().naive_utc()).unwrap();
+            data_subject::build(&mut conn, &pseudonyms, &config, "Z0", TARGET, Utc::now().naive_utc()).unwrap();
         let json: serde_json::Value = serde_json::from_slice(&exported.files[0].bytes).unwrap();
         assert_eq!(json["releases"].as_array().unwrap().len() as u64, TARGET_RELEASES, "the target's year of releases");
         drop(conn);

@@ -2,6 +2,7 @@
 //!
 //! Data flows one way: HTTP/CLI adapters → capabilities → `domain` and `store`.
 
+pub mod assignments;
 pub mod audit;
 pub mod cli;
 pub mod config;

@@ -132,7 +132,7 @@ async fn data_subject(
 ) -> Result<HttpResponse, ApiError> {
     let PersonQuery { ent, gar_id } = query.into_inner();
     produce(&state, auditor, move |conn, app| {
-        export::data_subject::build(conn, &app.pseudonyms, &app.config.retention, &ent, &gar_id, Utc::now().naive_utc())
+        export::data_subject::build(conn, &app.pseudonyms, &app.config, &ent, &gar_id, Utc::now().naive_utc())
     })
     .await
 }

@@ -214,7 +214,7 @@ impl ExportCommand {
         let (document, out): (Document, OutDir) = match self {
             ExportCommand::DataSubject { ent, gar_id, out } => {
                 let pseudonyms = pseudonyms(config)?;
-                (export::data_subject::build(&mut conn, &pseudonyms, &config.retention, &ent, &gar_id, now)?, out)
+                (export::data_subject::build(&mut conn, &pseudonyms, config, &ent, &gar_id, now)?, out)
             }
             ExportCommand::PublisherReleases { publisher, period, out } => {
                 (export::publisher::build(&mut conn, &publisher, period.parse()?, now)?, out)

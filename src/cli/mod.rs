@@ -4,8 +4,8 @@
 
 mod audit;
 mod certs;
-mod person;
 mod distributor;
+mod person;
 mod schools;
 mod serve;
 

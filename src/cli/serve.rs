@@ -7,8 +7,9 @@ use anyhow::Context;
 use super::certs::issue_and_register;
 use crate::config::Config;
 use crate::demo;
+use crate::domain::pseudonym::Pseudonyms;
 use crate::http::Application;
-use crate::pki::TlsPaths;
+use crate::pki::{KeyMaterial, KeyPaths, TlsPaths};
 use crate::store::{self, DatabaseUrl};
 
 pub(super) fn serve(config: Config) -> anyhow::Result<()> {
@@ -47,9 +48,14 @@ pub(super) fn demo(mut config: Config) -> anyhow::Result<()> {
         }
     }
     config.database.url = Some(DatabaseUrl::Sqlite(db).to_string());
+    // The demo, and only the demo, lets anyone log in to the console as any manager.
+    config.console.demo_login = true;
     let mut conn = config.database_url().connect()?;
     store::run_migrations(&mut conn)?;
-    let loaded = demo::load(&mut conn).context("loading the demo académie failed")?;
+    // The node's own secret, so the demo's audit events name people as the node will.
+    let keys = KeyMaterial::load_or_create(&KeyPaths::in_data_dir(&config.data_dir))?;
+    let loaded = demo::load_with(&mut conn, &Pseudonyms::new(&keys.pseudonym_secret))
+        .context("loading the demo académie failed")?;
     println!("Demo académie loaded into {}:\n{loaded}", config.database_url());
 
     let clients = config.data_dir.join("demo-clients");
@@ -71,6 +77,7 @@ pub(super) fn demo(mut config: Config) -> anyhow::Result<()> {
 fn print_demo_urls(config: &Config, app: &Application, certificates: &[(PathBuf, PathBuf)]) {
     let public = public_base(config, app);
     let ca = TlsPaths::in_data_dir(&config.data_dir).ca_cert;
+    println!("\nAssignment console (demo login, no single sign-on): {public}/console");
     println!("\nTry:");
     for path in ["/healthz", "/readyz", "/metrics"] {
         println!("  curl {public}{path}");

@@ -30,6 +30,7 @@ pub struct Config {
     pub saml: SamlConfig,
     pub audit: AuditConfig,
     pub retention: RetentionConfig,
+    pub console: ConsoleConfig,
     pub debug: DebugConfig,
 }
 
@@ -176,6 +177,22 @@ pub struct RetentionConfig {
     pub assignment_history_school_years: u32,
 }
 
+/// The assignment console (`/console`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleConfig {
+    /// Minutes a console session lasts after login. `SESAME_CONSOLE__SESSION_MINUTES`, default 480.
+    pub session_minutes: u32,
+    /// A counter used at least this much (percent) is "nearly exhausted" on the dashboard.
+    /// `SESAME_CONSOLE__NEARLY_EXHAUSTED_PERCENT`, default 90.
+    pub nearly_exhausted_percent: u8,
+    /// Subscriptions ending within this many days are flagged. `SESAME_CONSOLE__EXPIRY_WARNING_DAYS`, default 30.
+    pub expiry_warning_days: u32,
+    /// A page to log in as any assignment manager, without single sign-on. Only `sesame demo`
+    /// turns it on; never enable it on real data. Default false.
+    pub demo_login: bool,
+}
+
 /// Operator drills; never enable in production.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -222,6 +239,12 @@ impl Default for Config {
                 audit_days: 1825,
                 removed_person_grace_days: 30,
                 assignment_history_school_years: 1,
+            },
+            console: ConsoleConfig {
+                session_minutes: 480,
+                nearly_exhausted_percent: 90,
+                expiry_warning_days: 30,
+                demo_login: false,
             },
             debug: DebugConfig::default(),
         }

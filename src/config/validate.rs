@@ -71,6 +71,12 @@ impl Config {
                 return Err(ConfigError::key(key, "must be at least 1"));
             }
         }
+        if self.console.session_minutes == 0 {
+            return Err(ConfigError::key("console.session_minutes", "must be at least 1"));
+        }
+        if !(1..=100).contains(&self.console.nearly_exhausted_percent) {
+            return Err(ConfigError::key("console.nearly_exhausted_percent", "must be between 1 and 100"));
+        }
         EnvFilter::try_new(&self.log.level).map_err(|e| ConfigError::key("log.level", e))?;
         Ok(())
     }

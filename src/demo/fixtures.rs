@@ -9,8 +9,8 @@ use super::settings::Settings;
 use crate::domain::assignment::AssignmentTarget;
 use crate::domain::catalogue::ResourceImport;
 use crate::domain::directory::Degree;
-use crate::domain::subscription::{Subscription, SubscriptionError};
-use crate::domain::{SirenIsni, Uai};
+use crate::domain::subscription::{AssignmentType, Subscription, SubscriptionError};
+use crate::domain::{Public, SirenIsni, Uai};
 
 /// Embedded so that `sesame demo` works from any folder.
 const ACADEMIE: &str = include_str!("../../fixtures/demo/academie.toml");
@@ -45,6 +45,8 @@ pub struct DistributorFixture {
 struct AssignmentsFile {
     #[serde(rename = "assignment")]
     assignments: Vec<AssignmentFixture>,
+    #[serde(rename = "school_wide", default)]
+    school_wide: Vec<SchoolWideFixture>,
 }
 
 /// assignments.toml: a manager gives a subscription to a target in a school.
@@ -61,6 +63,21 @@ pub struct AssignmentFixture {
     pub by: Option<String>,
 }
 
+/// assignments.toml: a manager switches a public of an ETABL subscription on or off for a school.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchoolWideFixture {
+    /// idAbonnement.
+    pub subscription: String,
+    /// idDistributeurCom of the subscription.
+    pub distributor: SirenIsni,
+    pub uai: Uai,
+    pub public: Public,
+    pub enabled: bool,
+    /// The manager's GARPersonIdentifiant; default: the school's first assignment manager.
+    pub by: Option<String>,
+}
+
 /// Every demo file, parsed and cross-checked.
 #[derive(Clone, Debug)]
 pub struct Fixtures {
@@ -68,6 +85,7 @@ pub struct Fixtures {
     pub catalogue: ResourceImport,
     pub sales: Sales,
     pub assignments: Vec<AssignmentFixture>,
+    pub school_wide: Vec<SchoolWideFixture>,
 }
 
 impl Fixtures {
@@ -84,13 +102,14 @@ impl Fixtures {
         subscriptions: &str,
         assignments: &str,
     ) -> Result<Self, DemoError> {
+        let AssignmentsFile { assignments, school_wide } =
+            toml::from_str(assignments).map_err(|e| fixture("assignments.toml", e))?;
         let fixtures = Self {
             settings: Settings::parse(academie, names)?,
             catalogue: serde_json::from_str(resources).map_err(|e| fixture("resources.json", e))?,
             sales: serde_json::from_str(subscriptions).map_err(|e| fixture("subscriptions.json", e))?,
-            assignments: toml::from_str::<AssignmentsFile>(assignments)
-                .map_err(|e| fixture("assignments.toml", e))?
-                .assignments,
+            assignments,
+            school_wide,
         };
         fixtures.check()?;
         Ok(fixtures)
@@ -131,16 +150,17 @@ impl Fixtures {
             }
         }
 
-        for assignment in &self.assignments {
-            let key = (&assignment.distributor, assignment.subscription.as_str());
-            let Some(sub) = subscriptions.get(&key) else {
-                return Err(fixture("assignments.toml", format!("unknown subscription {}", assignment.subscription)));
+        let decisions = self.assignments.iter().map(|a| (&a.distributor, &a.subscription, &a.uai, false));
+        let switches = self.school_wide.iter().map(|s| (&s.distributor, &s.subscription, &s.uai, true));
+        for (distributor, id, uai, school_wide) in decisions.chain(switches) {
+            let Some(sub) = subscriptions.get(&(distributor, id.as_str())) else {
+                return Err(fixture("assignments.toml", format!("unknown subscription {id}")));
             };
-            if !sub.establishments.contains(&assignment.uai) {
-                return Err(fixture(
-                    "assignments.toml",
-                    format!("{} does not cover {}", assignment.subscription, assignment.uai),
-                ));
+            if !sub.establishments.contains(uai) {
+                return Err(fixture("assignments.toml", format!("{id} does not cover {uai}")));
+            }
+            if school_wide != (sub.assignment_type == AssignmentType::Establishment) {
+                return Err(fixture("assignments.toml", format!("{id}: ETABL is switched per public, INDIV assigned")));
             }
         }
         Ok(())

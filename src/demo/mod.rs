@@ -10,15 +10,16 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-pub use fixtures::{AssignmentFixture, DistributorFixture, Fixtures, Sales};
+pub use fixtures::{AssignmentFixture, DistributorFixture, Fixtures, Sales, SchoolWideFixture};
 pub use generate::generate;
 pub use settings::{Settings, SettingsError};
 pub use summary::{Counts, Loaded};
 
+use crate::assignments::{self, Author, LedgerError};
 use crate::domain::directory::Directory;
+use crate::domain::pseudonym::Pseudonyms;
 use crate::domain::subscription::AssignmentType;
 use crate::domain::{SirenIsni, Uai};
-use crate::store::assignments::{self, AssignError};
 use crate::store::directory::{DirectoryCounts, insert_directory};
 use crate::store::schema::ent_projects;
 use crate::store::{AnyConnection, StoreError, catalogue, partners, schools, subscriptions, write_transaction};
@@ -34,7 +35,7 @@ pub enum DemoError {
     #[error("the database already holds ENT project {0}: the demo loads into an empty database")]
     NotEmpty(String),
     #[error("demo assignment of {subscription} in {uai}: {reason}")]
-    Assign { subscription: String, uai: Uai, reason: AssignError },
+    Assign { subscription: String, uai: Uai, reason: LedgerError },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -45,15 +46,30 @@ impl From<diesel::result::Error> for DemoError {
     }
 }
 
-/// Generates the demo académie from the embedded fixtures and writes all of it (ENT projects,
-/// directories, distributors, catalogue, subscriptions, assignments) in one transaction.
+/// The pseudonym secret of [`load`]: fixed, so tests that only need data get the same audit subjects.
+const DEMO_PSEUDONYM_SECRET: &[u8] = b"sesame demo: not a secret";
+
+/// As [`load_with`], naming people in the audit log with a fixed demo secret. For tests; `sesame
+/// demo` passes the node's own pseudonyms so the audit log matches what the node computes.
 pub fn load(conn: &mut AnyConnection) -> Result<Loaded, DemoError> {
-    let fixtures = Fixtures::embedded()?;
-    let directories = generate(&fixtures.settings, fixtures.settings.seed);
-    write_transaction(conn, |conn| write(conn, &fixtures, &directories))
+    load_with(conn, &Pseudonyms::new(DEMO_PSEUDONYM_SECRET))
 }
 
-fn write(conn: &mut AnyConnection, fixtures: &Fixtures, directories: &[Directory]) -> Result<Loaded, DemoError> {
+/// Generates the demo académie from the embedded fixtures and writes all of it (ENT projects,
+/// directories, distributors, catalogue, subscriptions, the managers' assignments and ETABL
+/// switches, with their audit events) in one transaction.
+pub fn load_with(conn: &mut AnyConnection, pseudonyms: &Pseudonyms) -> Result<Loaded, DemoError> {
+    let fixtures = Fixtures::embedded()?;
+    let directories = generate(&fixtures.settings, fixtures.settings.seed);
+    write_transaction(conn, |conn| write(conn, &fixtures, &directories, pseudonyms))
+}
+
+fn write(
+    conn: &mut AnyConnection,
+    fixtures: &Fixtures,
+    directories: &[Directory],
+    pseudonyms: &Pseudonyms,
+) -> Result<Loaded, DemoError> {
     let settings = &fixtures.settings;
     let ent_ids: Vec<&str> = settings.ents.iter().map(|ent| ent.id.as_str()).collect();
     let existing: Option<String> = ent_projects::table
@@ -85,24 +101,35 @@ fn write(conn: &mut AnyConnection, fixtures: &Fixtures, directories: &[Directory
         subscription_ids.insert((&sub.distributor_id, sub.id.as_str()), id);
     }
 
-    let mut seats = 0;
-    for assignment in &fixtures.assignments {
-        let failed = |reason| DemoError::Assign {
-            subscription: assignment.subscription.clone(),
-            uai: assignment.uai.clone(),
-            reason,
-        };
+    // Who decides, on which subscription: the manager named, else the school's first one.
+    let decision = |distributor: &SirenIsni, external_id: &str, uai: &Uai, by: &Option<String>| {
         let subscription = subscription_ids
-            .get(&(&assignment.distributor, assignment.subscription.as_str()))
+            .get(&(distributor, external_id))
             .copied()
-            .ok_or_else(|| fixture_error(format!("unknown subscription {}", assignment.subscription)))?;
-        let by = match &assignment.by {
+            .ok_or_else(|| fixture_error(format!("unknown subscription {external_id}")))?;
+        let by = match by {
             Some(by) => by.clone(),
-            None => first_manager(directories, &assignment.uai)
-                .ok_or_else(|| fixture_error(format!("{} has no assignment manager", assignment.uai)))?,
+            None => first_manager(directories, uai)
+                .ok_or_else(|| fixture_error(format!("{uai} has no assignment manager")))?,
         };
-        seats +=
-            assignments::assign(conn, subscription, &assignment.uai, &assignment.target, &by).map_err(failed)?.seats;
+        let ent = ent_of(directories, uai).ok_or_else(|| fixture_error(format!("{uai} is in no ENT project")))?;
+        Ok::<_, DemoError>((subscription, Author::manager(ent, &by, pseudonyms)))
+    };
+    let failed = |external_id: &str, uai: &Uai| {
+        let (subscription, uai) = (external_id.to_owned(), uai.clone());
+        move |reason| DemoError::Assign { subscription, uai, reason }
+    };
+    let mut seats = 0;
+    for a in &fixtures.assignments {
+        let (subscription, author) = decision(&a.distributor, &a.subscription, &a.uai, &a.by)?;
+        let assigned = assignments::assign(conn, &author, &a.uai, subscription, a.target.clone())
+            .map_err(failed(&a.subscription, &a.uai))?;
+        seats += assigned.changes.granted;
+    }
+    for s in &fixtures.school_wide {
+        let (subscription, author) = decision(&s.distributor, &s.subscription, &s.uai, &s.by)?;
+        assignments::set_school_wide(conn, &author, &s.uai, subscription, s.public, s.enabled)
+            .map_err(failed(&s.subscription, &s.uai))?;
     }
 
     let kinds = fixtures.sales.subscriptions.iter().map(|sub| sub.assignment_type);
@@ -128,6 +155,11 @@ fn write(conn: &mut AnyConnection, fixtures: &Fixtures, directories: &[Directory
 
 fn fixture_error(reason: String) -> DemoError {
     DemoError::Fixture { file: "assignments.toml", reason }
+}
+
+/// The ENT project a school belongs to.
+fn ent_of<'d>(directories: &'d [Directory], uai: &Uai) -> Option<&'d str> {
+    directories.iter().find(|dir| dir.establishments.iter().any(|e| &e.uai == uai)).map(|dir| dir.ent_id.as_str())
 }
 
 /// GARPersonIdentifiant of the first assignment manager of a school.

@@ -31,6 +31,8 @@ pub enum AuditKind {
     /// A directory change gave a waiting person a seat, or freed one (the actor is the ENT feed).
     SeatGranted,
     SeatReleased,
+    /// A person covered by an assignment was put on the waiting list: no seat was left.
+    SeatQueued,
     /// A directory export was applied, held for confirmation, confirmed or rejected.
     FeedApplied,
     FeedHeld,
@@ -60,7 +62,7 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 25] = [
+    pub const ALL: [AuditKind; 26] = [
         AuditKind::SubscriptionCreated,
         AuditKind::SubscriptionUpdated,
         AuditKind::SubscriptionDeleted,
@@ -70,6 +72,7 @@ impl AuditKind {
         AuditKind::AssignmentTransferred,
         AuditKind::SeatGranted,
         AuditKind::SeatReleased,
+        AuditKind::SeatQueued,
         AuditKind::FeedApplied,
         AuditKind::FeedHeld,
         AuditKind::FeedConfirmed,
@@ -99,6 +102,7 @@ impl AuditKind {
             AuditKind::AssignmentTransferred => "assignment.transferred",
             AuditKind::SeatGranted => "seat.granted",
             AuditKind::SeatReleased => "seat.released",
+            AuditKind::SeatQueued => "seat.queued",
             AuditKind::FeedApplied => "feed.applied",
             AuditKind::FeedHeld => "feed.held",
             AuditKind::FeedConfirmed => "feed.confirmed",

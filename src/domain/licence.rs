@@ -127,6 +127,18 @@ impl PoolPublic {
             Self::Public(public) => public.code(),
         }
     }
+
+    /// Reads a `licence_pools.public` value back.
+    pub fn parse(code: &str) -> Option<Self> {
+        if code == "GLOBAL" { Some(Self::Global) } else { Public::parse(code).ok().map(Self::Public) }
+    }
+}
+
+/// Written as its `licence_pools.public` code (`"GLOBAL"`, `"ELEVE"`…).
+impl Serialize for PoolPublic {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.code())
+    }
 }
 
 impl fmt::Display for PoolPublic {
@@ -173,5 +185,8 @@ mod tests {
     fn pool_codes() {
         assert_eq!(PoolPublic::Global.code(), "GLOBAL");
         assert_eq!(PoolPublic::Public(Public::OtherStaff).code(), "AUTRE PERSONNEL");
+        assert_eq!(PoolPublic::parse("GLOBAL"), Some(PoolPublic::Global));
+        assert_eq!(PoolPublic::parse("ELEVE"), Some(PoolPublic::Public(Public::Pupil)));
+        assert_eq!(PoolPublic::parse("ALL"), None);
     }
 }

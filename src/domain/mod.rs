@@ -5,6 +5,8 @@ pub mod audit;
 pub mod audit_checkpoint;
 pub mod catalogue;
 pub mod directory;
+pub mod entitlement;
+pub mod ledger;
 pub mod licence;
 pub mod national_school;
 pub mod profile;

@@ -40,7 +40,9 @@ pub enum ReleaseAttribute {
 
 /// A name that is not one of the attributes Sesame releases.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a releasable attribute: expected one of IDO, UAI, PRO, NOM, PRE, CIV, P_MEL, DIV, GRO, P_MS4, P_MAT, P_MEF, E_MS")]
+#[error(
+    "`{0}` is not a releasable attribute: expected one of IDO, UAI, PRO, NOM, PRE, CIV, P_MEL, DIV, GRO, P_MS4, P_MAT, P_MEF, E_MS"
+)]
 pub struct ReleaseAttributeError(pub String);
 
 impl ReleaseAttribute {

@@ -304,10 +304,7 @@ impl Subscription {
 
     /// When the subscription ends: `finValidite`, else the end (31 August) of `anneeFinValidite`.
     pub fn ends_at(&self) -> Option<NaiveDateTime> {
-        self.valid_until.or_else(|| {
-            let (_, last) = parse_school_year(self.end_school_year.as_deref()?)?;
-            NaiveDate::from_ymd_opt(last, 8, 31)?.and_hms_opt(23, 59, 59)
-        })
+        ends_at(self.valid_until, self.end_school_year.as_deref())
     }
 
     /// Whether the subscription is in force at `now`.
@@ -500,6 +497,14 @@ pub fn count_field(public: Public) -> &'static str {
         Public::Librarian => "nbLicenceProfDoc",
         Public::OtherStaff => "nbLicenceAutrePersonnel",
     }
+}
+
+/// When a subscription ends: `finValidite`, else 31 August 23:59:59 of the last year of `anneeFinValidite`.
+pub fn ends_at(valid_until: Option<NaiveDateTime>, end_school_year: Option<&str>) -> Option<NaiveDateTime> {
+    valid_until.or_else(|| {
+        let (_, last) = parse_school_year(end_school_year?)?;
+        NaiveDate::from_ymd_opt(last, 8, 31)?.and_hms_opt(23, 59, 59)
+    })
 }
 
 /// The two years of `YYYY-YYYY` (RG10), whatever their order.

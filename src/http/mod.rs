@@ -8,6 +8,7 @@ mod health;
 mod logging;
 mod metrics;
 mod server;
+pub mod session;
 mod tls;
 
 pub use logging::init_tracing;

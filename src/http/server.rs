@@ -111,6 +111,7 @@ impl Application {
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .configure(health::configure)
                 .configure(sso::configure_public)
+                .configure(crate::assignments::configure_public)
                 .configure(|cfg| {
                     if debug_routes {
                         debug::configure(cfg);

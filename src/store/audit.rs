@@ -20,15 +20,26 @@ pub fn append(conn: &mut AnyConnection, event: &AuditEvent) -> Result<i64, Store
     append_at(conn, event, Utc::now().naive_utc())
 }
 
+/// Serializes the caller's transaction with every other appender until it ends (PostgreSQL; an
+/// SQLite write transaction already holds the database lock).
+///
+/// Work that reads rows, changes them and records events (the licence ledger) takes this first,
+/// before reading anything: taking it at the first `append` instead, after row locks, could
+/// deadlock against another transaction doing the same in the other order.
+pub fn lock_chain(conn: &mut AnyConnection) -> Result<(), StoreError> {
+    if let AnyConnection::Postgresql(_) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)").bind::<BigInt, _>(CHAIN_LOCK).execute(conn)?;
+    }
+    Ok(())
+}
+
 /// As `append`, at a given time (tests, imports of past events).
 pub fn append_at(conn: &mut AnyConnection, event: &AuditEvent, at: NaiveDateTime) -> Result<i64, StoreError> {
     // Both backends store microseconds; hashing more would not verify after a round trip.
     let at = at.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(at);
     let details = serde_json::to_string(&event.details).expect("a JSON value always serializes");
     write_transaction(conn, |conn| {
-        if let AnyConnection::Postgresql(_) = conn {
-            diesel::sql_query("SELECT pg_advisory_xact_lock($1)").bind::<BigInt, _>(CHAIN_LOCK).execute(conn)?;
-        }
+        lock_chain(conn)?;
         let last: Option<(i64, String)> = audit_events::table
             .select((audit_events::seq, audit_events::hash))
             .order(audit_events::seq.desc())

@@ -176,6 +176,8 @@ pub enum StoreError {
     Migration(String),
     #[error("database work was cancelled")]
     Cancelled,
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
 }
 
 #[cfg(test)]

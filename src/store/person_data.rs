@@ -12,7 +12,8 @@ use super::schema::{
     person_profiles, persons, pupil_subjects, school_groups, subjects, subscriptions, teacher_group_subjects,
     teacher_posts, web_sessions,
 };
-use super::{AnyConnection, StoreError, write_transaction};
+use super::{AnyConnection, StoreError, entitlements, write_transaction};
+use crate::domain::entitlement::{AllSchools, Clock, How};
 use crate::domain::licence::PoolPublic;
 
 /// A `persons` row: the identity data the ENT feed sent.
@@ -265,29 +266,36 @@ pub fn seats(conn: &mut AnyConnection, person_id: i64) -> Result<Vec<SeatRecord>
         .load(conn)?)
 }
 
-/// Access without a seat: an ETABL subscription a manager gave to one of the person's profiles.
-#[derive(Clone, Debug, Queryable)]
+/// Access without a seat: an ETABL subscription reaching one of the person's publics in a school,
+/// as the entitlement resolution (the same as the médiacentre's and sign-on's) finds it.
+#[derive(Clone, Debug)]
 pub struct SchoolWideAccess {
     pub uai: String,
-    pub profile: String,
-    pub assigned_at: NaiveDateTime,
+    /// The person's profiles in that school, e.g. `National_elv`.
+    pub profiles: Vec<String>,
     pub subscription: SubscriptionRef,
 }
 
-pub fn school_wide_access(conn: &mut AnyConnection, person_id: i64) -> Result<Vec<SchoolWideAccess>, StoreError> {
-    Ok(assignments::table
-        .inner_join(subscriptions::table)
-        .filter(assignments::target_kind.eq("PROFILE"))
-        .filter(assignments::revoked_at.is_null())
-        .filter(diesel::dsl::exists(
-            person_profiles::table
-                .filter(person_profiles::person_id.eq(person_id))
-                .filter(person_profiles::uai.eq(assignments::uai))
-                .filter(person_profiles::profile.eq(assignments::target_ref)),
-        ))
-        .order(assignments::id)
-        .select((assignments::uai, assignments::target_ref, assignments::created_at, SUBSCRIPTION_COLUMNS))
-        .load(conn)?)
+pub fn school_wide_access(
+    conn: &mut AnyConnection,
+    ent_id: &str,
+    gar_id: &str,
+    clock: Clock,
+) -> Result<Vec<SchoolWideAccess>, StoreError> {
+    let AllSchools::Schools { schools } = entitlements::resolve_all(conn, ent_id, gar_id, clock)? else {
+        return Ok(Vec::new());
+    };
+    let mut found = Vec::new();
+    for (uai, granted) in schools {
+        let school_wide = granted.resources.iter().flat_map(|r| &r.grants).filter(|g| g.how == How::SchoolWide);
+        for grant in school_wide {
+            let subscription: SubscriptionRef =
+                subscriptions::table.find(grant.subscription_id).select(SUBSCRIPTION_COLUMNS).first(conn)?;
+            let profiles = granted.profiles.iter().map(|p| p.code().to_owned()).collect();
+            found.push(SchoolWideAccess { uai: uai.to_string(), profiles, subscription });
+        }
+    }
+    Ok(found)
 }
 
 /// The person's record as an assignment manager (GARRespAff), if they are one.

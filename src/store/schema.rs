@@ -377,6 +377,33 @@ diesel::table! {
     }
 }
 
+// Migration 2026-11-25-000005_ledger.
+diesel::table! {
+    school_wide_opt_outs (subscription_id, uai, public) {
+        subscription_id -> BigInt,
+        uai -> Text,
+        public -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    school_wide_access (uai, public, subscription_id) {
+        uai -> Text,
+        public -> Text,
+        subscription_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    assignment_exclusions (assignment_id, person_id) {
+        assignment_id -> BigInt,
+        person_id -> BigInt,
+        history_id -> BigInt,
+    }
+}
+
 diesel::table! {
     identity_providers (ent_id) {
         ent_id -> Text,
@@ -515,6 +542,10 @@ diesel::joinable!(assignment_seats -> persons (person_id));
 diesel::joinable!(assignment_history -> establishments (uai));
 diesel::joinable!(assignment_history -> subscriptions (subscription_id));
 diesel::joinable!(assignment_history -> assignments (assignment_id));
+diesel::joinable!(school_wide_opt_outs -> subscriptions (subscription_id));
+diesel::joinable!(school_wide_access -> subscriptions (subscription_id));
+diesel::joinable!(assignment_exclusions -> assignments (assignment_id));
+diesel::joinable!(assignment_exclusions -> persons (person_id));
 diesel::joinable!(identity_providers -> ent_projects (ent_id));
 diesel::joinable!(saml_requests -> ent_projects (ent_id));
 diesel::joinable!(web_sessions -> ent_projects (ent_id));
@@ -551,6 +582,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     assignments,
     assignment_seats,
     assignment_history,
+    school_wide_opt_outs,
+    school_wide_access,
+    assignment_exclusions,
     identity_providers,
     saml_requests,
     saml_replay_cache,

@@ -8,8 +8,10 @@ use chrono::Utc;
 use serde_json::json;
 
 use super::{WsError, distributor_of};
+use crate::assignments::{self, Author};
 use crate::domain::SirenIsni;
 use crate::domain::audit::{Actor, AuditEvent, AuditKind};
+use crate::domain::pseudonym::Pseudonyms;
 use crate::http::AppState;
 use crate::http::caller::{CallerError, DistributorCaller};
 use crate::store::subscriptions;
@@ -24,15 +26,21 @@ pub(super) async fn delete_subscription(
     let id = path.into_inner();
     let grace_days = state.config.licences.deletion_grace_days;
     let seats = {
-        let (distributor, id) = (distributor.clone(), id.clone());
-        state.store(move |conn| Ok(delete(conn, &distributor, &id, grace_days))).await??
+        let (distributor, id, pseudonyms) = (distributor.clone(), id.clone(), state.pseudonyms.clone());
+        state.store(move |conn| Ok(delete(conn, &distributor, &id, grace_days, &pseudonyms))).await??
     };
     tracing::info!(distributor = %distributor, subscription = %id, seats, "subscription deleted");
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// Deletes a distributor's live subscription, with its audit event; returns the seats still held.
-fn delete(conn: &mut AnyConnection, distributor: &SirenIsni, id: &str, grace_days: u32) -> Result<i64, WsError> {
+fn delete(
+    conn: &mut AnyConnection,
+    distributor: &SirenIsni,
+    id: &str,
+    grace_days: u32,
+    pseudonyms: &Pseudonyms,
+) -> Result<i64, WsError> {
     write_transaction(conn, |conn| {
         let row =
             subscriptions::find_live_id(conn, distributor, id)?.ok_or_else(|| WsError::NotFound(id.to_owned()))?;
@@ -43,6 +51,8 @@ fn delete(conn: &mut AnyConnection, distributor: &SirenIsni, id: &str, grace_day
             json!({ "idAbonnement": id, "seatsHeld": seats, "graceDays": grace_days }),
         );
         audit::append(conn, &event)?;
+        // Nobody waits any more for a seat the subscription will never give.
+        assignments::reconcile_subscription(conn, row, &Author::new(event.actor, pseudonyms))?;
         Ok(seats)
     })
 }

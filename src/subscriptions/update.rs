@@ -11,8 +11,10 @@ use serde_json::json;
 
 use super::create::check_first_degree;
 use super::{WsError, abonnement, distributor_of, one_subscription, wants_json};
+use crate::assignments::{self, Author};
 use crate::domain::SirenIsni;
 use crate::domain::audit::{Actor, AuditEvent, AuditKind};
+use crate::domain::pseudonym::Pseudonyms;
 use crate::domain::subscription::Subscription;
 use crate::http::AppState;
 use crate::http::caller::{CallerError, DistributorCaller};
@@ -28,7 +30,8 @@ pub(super) async fn update_subscription(
 ) -> Result<HttpResponse, WsError> {
     let distributor = distributor_of(caller)?;
     let sub = abonnement::read_request(payload, path.into_inner(), &distributor).await?;
-    let stored = state.store(move |conn| Ok(update(conn, &distributor, sub))).await??;
+    let pseudonyms = state.pseudonyms.clone();
+    let stored = state.store(move |conn| Ok(update(conn, &distributor, sub, &pseudonyms))).await??;
     tracing::info!(distributor = %stored.subscription.distributor_id, subscription = %stored.subscription.id, "subscription updated");
     Ok(one_subscription(HttpResponse::Ok(), &stored, wants_json(&req)))
 }
@@ -38,6 +41,7 @@ fn update(
     conn: &mut AnyConnection,
     distributor: &SirenIsni,
     mut sub: Subscription,
+    pseudonyms: &Pseudonyms,
 ) -> Result<StoredSubscription, WsError> {
     write_transaction(conn, |conn| {
         let stored =
@@ -80,6 +84,9 @@ fn update(
         if !updated.over_allocated.is_empty() {
             tracing::warn!(subscription = %sub.id, pools = updated.over_allocated.len(), "counts lowered below the seats in use");
         }
+        // A raised counter or a new public: people waiting in the schools' live collections get seats.
+        let author = Author::new(Actor::distributor(distributor.as_str()), pseudonyms);
+        assignments::reconcile_subscription(conn, stored.id, &author)?;
         subscriptions::load(conn, &[stored.id])?.pop().ok_or_else(|| WsError::NotFound(sub.id.clone()))
     })
 }

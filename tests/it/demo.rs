@@ -2,11 +2,12 @@
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
+use sesame::assignments::{self, Author, LedgerError};
 use sesame::demo::{self, DemoError, Fixtures};
 use sesame::domain::assignment::AssignmentTarget;
+use sesame::domain::pseudonym::Pseudonyms;
 use sesame::domain::subscription::Subscription;
-use sesame::domain::{Profile, Uai};
-use sesame::store::assignments::{self, AssignError};
+use sesame::domain::{Public, Uai};
 use sesame::store::catalogue;
 use sesame::store::directory::insert_directory;
 use sesame::store::{AnyConnection, partners, subscriptions};
@@ -55,6 +56,21 @@ fn row_counts(conn: &mut AnyConnection) -> Vec<(&'static str, i64)> {
 
 fn college() -> Uai {
     Uai::parse("0990001N").unwrap()
+}
+
+fn pseudonyms() -> Pseudonyms {
+    Pseudonyms::new(b"test secret")
+}
+
+fn assign(
+    conn: &mut AnyConnection,
+    subscription: i64,
+    uai: &Uai,
+    target: &AssignmentTarget,
+) -> Result<assignments::Assigned, LedgerError> {
+    let pseudonyms = pseudonyms();
+    let author = Author::manager("Z0", "z0-dir-0001", &pseudonyms);
+    assignments::assign(conn, &author, uai, subscription, target.clone())
 }
 
 crate::storage_test! {
@@ -192,9 +208,17 @@ crate::storage_test! {
                 AND (l.public = 'GLOBAL' OR a.public = l.public))"),
             0
         );
+        // ETABL subscriptions are never assigned: they reach their publics at once, but for a switch-off.
         assert_eq!(count(conn, "SELECT COUNT(*) AS n FROM assignments a JOIN subscriptions s ON s.id = a.subscription_id \
-            WHERE s.assignment_type = 'ETABL' AND (a.target_kind <> 'PROFILE' OR EXISTS \
-            (SELECT 1 FROM assignment_seats x WHERE x.assignment_id = a.id))"), 0);
+            WHERE s.assignment_type = 'ETABL'"), 0);
+        assert_eq!(count(conn, "SELECT COUNT(*) AS n FROM school_wide_opt_outs"), fixtures.school_wide.len() as i64);
+        // Every change is in the history and the audit log, naming the manager.
+        assert_eq!(
+            count(conn, "SELECT COUNT(*) AS n FROM assignment_history"),
+            (fixtures.assignments.len() + fixtures.school_wide.len()) as i64
+        );
+        assert_eq!(count(conn, "SELECT COUNT(*) AS n FROM audit_events WHERE kind = 'seat.granted' \
+            AND actor LIKE 'manager:%'"), seats);
         assert!(count(conn, "SELECT COUNT(*) AS n FROM assignments WHERE target_kind = 'PERSON'") >= 1);
         assert!(count(conn, "SELECT COUNT(*) AS n FROM assignments WHERE target_kind = 'GROUPE'") >= 1);
 
@@ -260,19 +284,19 @@ crate::storage_test! {
 
         // A class of 18 pupils does not fit in 5 seats: refused as a whole.
         let class = AssignmentTarget::Division("3A".into());
-        let error = assignments::assign(conn, id, &college(), &class, "z0-dir-0001").unwrap_err();
-        assert!(matches!(error, AssignError::NoLicenceLeft { .. }), "{error}");
+        let error = assign(conn, id, &college(), &class).unwrap_err();
+        assert!(matches!(error, LedgerError::NoLicenceLeft { .. }), "{error}");
         assert_eq!(row_counts(conn), before);
 
         // A group of pupils fits; the teacher in it is not counted (the subscription is for pupils only).
         let latin = AssignmentTarget::Group("LATIN".into());
         let members = count(conn, "SELECT COUNT(*) AS n FROM person_groups pg JOIN school_groups g ON g.id = pg.group_id \
             JOIN persons p ON p.id = pg.person_id WHERE g.code = 'LATIN' AND p.source = 'ELEVE'");
-        let result = assignments::assign(conn, id, &college(), &latin, "z0-dir-0001");
+        let result = assign(conn, id, &college(), &latin);
         if members <= 5 {
-            assert_eq!(result.unwrap().seats as i64, members);
+            assert_eq!(result.unwrap().changes.granted as i64, members);
         } else {
-            assert!(matches!(result, Err(AssignError::NoLicenceLeft { .. })));
+            assert!(matches!(result, Err(LedgerError::NoLicenceLeft { .. })));
         }
 
         // One pupil at a time until the pool is empty.
@@ -285,9 +309,10 @@ crate::storage_test! {
             .unwrap();
         let mut granted = count(conn, &format!("SELECT used AS n FROM licence_pools WHERE subscription_id = {id}"));
         for pupil in pupils {
-            match assignments::assign(conn, id, &college(), &AssignmentTarget::Person(pupil), "z0-dir-0001") {
-                Ok(assigned) => granted += assigned.seats as i64,
-                Err(AssignError::NoLicenceLeft { .. }) => assert_eq!(granted, 5),
+            match assign(conn, id, &college(), &AssignmentTarget::Person(pupil)) {
+                Ok(assigned) => granted += assigned.changes.granted as i64,
+                Err(LedgerError::NoLicenceLeft { .. }) => assert_eq!(granted, 5),
+                Err(LedgerError::AlreadyAssigned { .. }) => {}
                 Err(other) => panic!("{other}"),
             }
         }
@@ -307,34 +332,30 @@ crate::storage_test! {
         let before = row_counts(conn);
 
         let class = AssignmentTarget::Division("6A".into());
-        assert!(matches!(
-            assignments::assign(conn, etabl, &college(), &class, "z0-dir-0001"),
-            Err(AssignError::SchoolWideTarget(_))
-        ));
-        assert!(matches!(
-            assignments::assign(conn, indiv, &ecole, &class, "z1-ens-0001"),
-            Err(AssignError::NotInSchool { .. })
-        ));
+        assert!(matches!(assign(conn, etabl, &college(), &class), Err(LedgerError::SchoolWide(_))));
+        // Another school's subscription is unknown here.
+        assert!(matches!(assign(conn, indiv, &ecole, &class), Err(LedgerError::UnknownSubscription(_))));
         let nobody = AssignmentTarget::Person("z0-elv-9999".into());
-        assert!(matches!(
-            assignments::assign(conn, indiv, &college(), &nobody, "z0-dir-0001"),
-            Err(AssignError::UnknownTarget { .. })
-        ));
+        assert!(matches!(assign(conn, indiv, &college(), &nobody), Err(LedgerError::UnknownTarget(_))));
         let no_class = AssignmentTarget::Division("LATIN".into());
+        assert!(matches!(assign(conn, indiv, &college(), &no_class), Err(LedgerError::UnknownTarget(_))));
         assert!(matches!(
-            assignments::assign(conn, indiv, &college(), &no_class, "z0-dir-0001"),
-            Err(AssignError::UnknownTarget { .. })
-        ));
-        assert!(matches!(
-            assignments::assign(conn, 999_999, &college(), &class, "z0-dir-0001"),
-            Err(AssignError::UnknownSubscription(999_999))
+            assign(conn, 999_999, &college(), &class),
+            Err(LedgerError::UnknownSubscription(999_999))
         ));
         assert_eq!(row_counts(conn), before);
 
-        // A profile assigned on an ETABL subscription is recorded without seats.
-        let staff = AssignmentTarget::Profile(Profile::Librarian);
-        let assigned = assignments::assign(conn, etabl, &college(), &staff, "z0-dir-0001").unwrap();
-        assert_eq!(assigned.seats, 0);
+        // An ETABL subscription is switched per public instead, and only for its publicCible.
+        let pseudonyms = pseudonyms();
+        let author = Author::manager("Z0", "z0-dir-0001", &pseudonyms);
+        let switched = assignments::set_school_wide(conn, &author, &college(), etabl, Public::Librarian, false).unwrap();
+        assert!(switched.changed);
+        let again = assignments::set_school_wide(conn, &author, &college(), etabl, Public::Librarian, false).unwrap();
+        assert!(!again.changed, "switching off twice changes nothing");
+        assert!(matches!(
+            assignments::set_school_wide(conn, &author, &college(), indiv, Public::Pupil, false),
+            Err(LedgerError::Individual(_))
+        ));
     }
 }
 

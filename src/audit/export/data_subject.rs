@@ -15,8 +15,9 @@ use super::table::Table;
 use super::{Document, ExportFile, ExportKind, header, iso, json_list, list_text, sheet, stamp};
 use crate::audit::error::AuditError;
 use crate::audit::traces::{Trace, recipients};
-use crate::config::RetentionConfig;
+use crate::config::{Config, RetentionConfig};
 use crate::domain::audit::{AuditKind, StoredEvent};
+use crate::domain::entitlement::Clock;
 use crate::domain::pseudonym::Pseudonyms;
 use crate::store::person_data::{self, Memberships, PersonRecord, SeatRecord, SubscriptionRef};
 use crate::store::{AnyConnection, audit, read_snapshot, reports};
@@ -49,13 +50,15 @@ controller).";
 pub fn build(
     conn: &mut AnyConnection,
     pseudonyms: &Pseudonyms,
-    retention: &RetentionConfig,
+    config: &Config,
     ent_id: &str,
     gar_id: &str,
     now: NaiveDateTime,
 ) -> Result<Document, AuditError> {
+    let retention = &config.retention;
     let subject = pseudonyms.audit_subject(ent_id, gar_id);
-    let held = read_snapshot(conn, |conn| Held::read(conn, ent_id, gar_id, &subject))?;
+    let clock = Clock::new(now, config.licences.deletion_grace_days);
+    let held = read_snapshot(conn, |conn| Held::read(conn, ent_id, gar_id, &subject, clock))?;
     if held.person.is_none() && held.events.is_empty() && held.manager.is_none() {
         return Err(AuditError::UnknownPerson { ent_id: ent_id.into(), gar_id: gar_id.into() });
     }
@@ -88,13 +91,19 @@ struct Held {
 }
 
 impl Held {
-    fn read(conn: &mut AnyConnection, ent_id: &str, gar_id: &str, subject: &str) -> Result<Self, AuditError> {
+    fn read(
+        conn: &mut AnyConnection,
+        ent_id: &str,
+        gar_id: &str,
+        subject: &str,
+        clock: Clock,
+    ) -> Result<Self, AuditError> {
         let person = person_data::find_person(conn, ent_id, gar_id)?;
         let (memberships, seats, school_wide) = match &person {
             Some(person) => (
                 person_data::memberships(conn, person.id)?,
                 person_data::seats(conn, person.id)?,
-                person_data::school_wide_access(conn, person.id)?,
+                person_data::school_wide_access(conn, ent_id, gar_id, clock)?,
             ),
             None => Default::default(),
         };
@@ -286,8 +295,8 @@ impl Held {
                 "resourceName": access.subscription.resource_label,
                 "uai": access.uai,
                 "access": "school-wide",
-                "profile": access.profile,
-                "since": iso(access.assigned_at),
+                "profile": access.profiles.join(", "),
+                "since": iso(access.subscription.valid_from),
                 "subscription": subscription(&access.subscription),
             })
         });
