@@ -137,6 +137,12 @@ pub struct SamlConfig {
     pub max_message_age_secs: u32,
     /// Largest SAML message accepted, in bytes, after base64 decoding and inflating. Default 262144.
     pub max_message_bytes: u32,
+    /// Hours a sign-on session lasts: within it, launching another resource needs no new trip
+    /// to the ENT. `SESAME_SAML__SESSION_HOURS`, default 6 (as the GAR).
+    pub session_hours: u32,
+    /// Minutes between two refreshes of partner metadata registered from a URL (one node does
+    /// it); 0 turns the refresh off. `SESAME_SAML__METADATA_REFRESH_MINUTES`, default 60.
+    pub metadata_refresh_minutes: u32,
 }
 
 /// The tamper-evident audit log (README, "Audit and data protection").
@@ -226,6 +232,8 @@ impl Default for Config {
                 request_lifetime_secs: 600,
                 max_message_age_secs: 300,
                 max_message_bytes: 256 * 1024,
+                session_hours: 6,
+                metadata_refresh_minutes: 60,
             },
             audit: AuditConfig {
                 checkpoint_every_events: 10_000,

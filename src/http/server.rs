@@ -184,7 +184,8 @@ impl Application {
             let [public, mtls] = handles;
             tokio::join!(public.stop(true), mtls.stop(true));
         });
-        let jobs = crate::audit::jobs::spawn(self.state.clone());
+        let mut jobs = crate::audit::jobs::spawn(self.state.clone());
+        jobs.extend(sso::refresh::spawn(self.state.clone()));
         let (public, mtls) = tokio::join!(self.public, self.mtls);
         on_signal.abort();
         jobs.iter().for_each(|job| job.abort());

@@ -72,7 +72,7 @@ pub async fn open(
     gar_id: &str,
 ) -> Result<Cookie<'static>, StoreError> {
     let token = new_token();
-    let minutes = state.config.console.session_minutes;
+    let minutes = lifetime_minutes(&state.config, kind);
     let now = Utc::now().naive_utc();
     let session = Session {
         ent_id: ent_id.to_owned(),
@@ -95,6 +95,23 @@ pub async fn open(
         .secure(secure(&state.config))
         .max_age(CookieDuration::minutes(i64::from(minutes)))
         .finish())
+}
+
+/// How long a session of `kind` lasts: `console.session_minutes`, or `saml.session_hours` for
+/// sign-on to resources.
+pub fn lifetime_minutes(config: &Config, kind: SessionKind) -> u32 {
+    match kind {
+        SessionKind::Console => config.console.session_minutes,
+        SessionKind::Launch => config.saml.session_hours.saturating_mul(60),
+    }
+}
+
+/// The request's open session of that kind, if any.
+pub async fn current(state: &AppState, req: &HttpRequest, kind: SessionKind) -> Result<Option<Session>, StoreError> {
+    let (name, _) = cookie_of(kind);
+    let Some(cookie) = req.cookie(name) else { return Ok(None) };
+    let hash = token_hash(cookie.value());
+    state.store(move |conn| sessions::find(conn, &hash, kind, Utc::now().naive_utc())).await
 }
 
 /// Ends the request's session of that kind, if any, and returns the cookie that erases it.

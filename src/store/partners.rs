@@ -53,6 +53,10 @@ pub fn find_ent_project_name(conn: &mut AnyConnection, id: &str) -> Result<Optio
     Ok(ent_projects::table.find(id).select(ent_projects::name).first(conn).optional()?)
 }
 
+pub fn find_publisher_name(conn: &mut AnyConnection, id: &str) -> Result<Option<String>, StoreError> {
+    Ok(publishers::table.find(id).select(publishers::name).first(conn).optional()?)
+}
+
 pub fn find_distributor_name(conn: &mut AnyConnection, id: &str) -> Result<Option<String>, StoreError> {
     Ok(distributors::table.find(id).select(distributors::name).first(conn).optional()?)
 }

@@ -6,7 +6,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{identity_providers, saml_replay_cache, saml_requests, service_providers};
+use super::schema::{ent_projects, identity_providers, resources, saml_replay_cache, saml_requests, service_providers};
 use super::{AnyConnection, StoreError};
 
 /// An ENT project's identity provider.
@@ -83,6 +83,8 @@ pub struct ServiceProviderRow {
     pub refreshed_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub authn_requests_signed: bool,
+    /// Sign the Response as well as its Assertion (default); false: the Assertion only.
+    pub sign_response: bool,
 }
 
 /// What registering or refreshing a service provider writes.
@@ -167,6 +169,79 @@ pub fn find_service_provider_by_entity_id(
         .select(ServiceProviderRow::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// Chooses whether responses to service provider `id` are signed whole or only their Assertion
+/// (an operator's choice, kept across metadata refreshes); false if there is no such provider.
+pub fn set_sign_response(conn: &mut AnyConnection, id: i64, sign_response: bool) -> Result<bool, StoreError> {
+    let updated = diesel::update(service_providers::table.find(id))
+        .set(service_providers::sign_response.eq(sign_response))
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// The service provider registered for a whole publisher: its oldest one (resources may name
+/// their own).
+pub fn find_publisher_service_provider(
+    conn: &mut AnyConnection,
+    publisher_id: &str,
+) -> Result<Option<ServiceProviderRow>, StoreError> {
+    Ok(service_providers::table
+        .filter(service_providers::publisher_id.eq(publisher_id))
+        .order(service_providers::id)
+        .select(ServiceProviderRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Makes service provider `sp_id` the one resources `ids` of `publisher_id` are released to.
+/// Returns the ids that are not that publisher's resources (nothing is linked then).
+pub fn link_resources(
+    conn: &mut AnyConnection,
+    sp_id: i64,
+    publisher_id: &str,
+    ids: &[String],
+) -> Result<Vec<String>, StoreError> {
+    let found: Vec<String> = resources::table
+        .filter(resources::id.eq_any(ids))
+        .filter(resources::publisher_id.eq(publisher_id))
+        .select(resources::id)
+        .load(conn)?;
+    let missing: Vec<String> = ids.iter().filter(|id| !found.contains(id)).cloned().collect();
+    if missing.is_empty() {
+        diesel::update(resources::table.filter(resources::id.eq_any(ids)))
+            .set(resources::service_provider_id.eq(sp_id))
+            .execute(conn)?;
+    }
+    Ok(missing)
+}
+
+/// Identity providers registered from a URL: the metadata refresh job's work list.
+pub fn identity_providers_with_url(conn: &mut AnyConnection) -> Result<Vec<IdentityProviderRow>, StoreError> {
+    Ok(identity_providers::table
+        .filter(identity_providers::metadata_url.is_not_null())
+        .order(identity_providers::ent_id)
+        .select(IdentityProviderRow::as_select())
+        .load(conn)?)
+}
+
+/// Service providers registered from a URL.
+pub fn service_providers_with_url(conn: &mut AnyConnection) -> Result<Vec<ServiceProviderRow>, StoreError> {
+    Ok(service_providers::table
+        .filter(service_providers::metadata_url.is_not_null())
+        .order(service_providers::id)
+        .select(ServiceProviderRow::as_select())
+        .load(conn)?)
+}
+
+/// (ENT project id, name) of every ENT whose identity provider is registered: the console's
+/// "sign in with my ENT" choice.
+pub fn ents_with_identity_provider(conn: &mut AnyConnection) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(identity_providers::table
+        .inner_join(ent_projects::table)
+        .order(ent_projects::name)
+        .select((ent_projects::id, ent_projects::name))
+        .load(conn)?)
 }
 
 /// Records an AuthnRequest Sesame sent to `ent_id`'s identity provider.

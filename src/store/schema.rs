@@ -235,6 +235,7 @@ diesel::table! {
         refreshed_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         authn_requests_signed -> Bool,
+        sign_response -> Bool,
     }
 }
 
@@ -277,6 +278,7 @@ diesel::table! {
         approved_by -> Nullable<Text>,
         approved_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        legal_basis -> Text,
     }
 }
 

@@ -42,7 +42,7 @@ pub use context::{SamlContext, SpEntity};
 pub use endpoints::Endpoints;
 pub use keys::{SignatureAlgorithm, SigningKey, SigningKeys};
 pub use post_form::{PostForm, PostedMessage};
-pub use response::{Attribute, IssuedResponse, ResponseParams, issue};
+pub use response::{Attribute, IssuedResponse, ResponseParams, Signing, issue, issue_with};
 
 #[cfg(test)]
 mod tests;

@@ -87,8 +87,26 @@ fn field(name: &'static str) -> impl Fn(InvalidXmlChar) -> IssueError {
 const SAML: (&str, &str) = ("saml", ns::ASSERTION);
 const SAMLP: (&str, &str) = ("samlp", ns::PROTOCOL);
 
-/// Builds and signs the response with `key` (the service provider's algorithm).
+/// What is signed in a response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signing {
+    /// The Assertion, then the whole Response (the default).
+    ResponseAndAssertion,
+    /// The Assertion only: the GAR-compatible minimum, one signature instead of two.
+    AssertionOnly,
+}
+
+/// Builds and signs the response and its assertion with `key` (the service provider's algorithm).
 pub fn issue(params: &ResponseParams<'_>, key: &SigningKey) -> Result<IssuedResponse, IssueError> {
+    issue_with(params, key, Signing::ResponseAndAssertion)
+}
+
+/// Builds the response, signing what `signing` says with `key`.
+pub fn issue_with(
+    params: &ResponseParams<'_>,
+    key: &SigningKey,
+    signing: Signing,
+) -> Result<IssuedResponse, IssueError> {
     for (name, value) in [("issuer", params.issuer), ("audience", params.audience), ("name_id", params.name_id)] {
         if value.is_empty() {
             return Err(IssueError::Empty(name));
@@ -114,6 +132,9 @@ pub fn issue(params: &ResponseParams<'_>, key: &SigningKey) -> Result<IssuedResp
     xml.end("samlp:Response");
 
     let body = xml.into_string();
+    if signing == Signing::AssertionOnly {
+        return Ok(IssuedResponse { response_id, assertion_id, xml: body });
+    }
     let (head, tail) = body.split_at(split);
     let signature = enveloped::signature(&response_id, head, tail, key)?;
     let mut out = String::with_capacity(body.len() + signature.len());
