@@ -8,6 +8,7 @@ mod distributor;
 mod person;
 mod schools;
 mod serve;
+mod sso;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -50,6 +51,15 @@ enum Command {
     /// National directory attributes of schools.
     #[command(subcommand)]
     Schools(schools::SchoolsCommand),
+    /// ENT projects: their SAML identity provider.
+    #[command(subcommand)]
+    Ent(sso::EntCommand),
+    /// Publishers and the SAML service providers their assertions go to.
+    #[command(subcommand)]
+    Publisher(sso::PublisherCommand),
+    /// Release contracts: what each publisher's service provider receives.
+    #[command(subcommand)]
+    Contract(sso::ContractCommand),
 }
 
 impl Cli {
@@ -65,6 +75,9 @@ impl Cli {
                 Command::Person(command) => command.run(&config),
                 Command::Distributor(command) => command.run(&config),
                 Command::Schools(command) => command.run(&config),
+                Command::Ent(command) => command.run(&config),
+                Command::Publisher(command) => command.run(&config),
+                Command::Contract(command) => command.run(&config),
             }
         });
         match result {

@@ -13,7 +13,7 @@ use super::metrics;
 use super::registry::{self, PublisherRegistration};
 use crate::domain::audit::Actor;
 use crate::http::AppState;
-use crate::store::{job_leases, partners, saml};
+use crate::store::{AnyConnection, Pool, StoreError, job_leases, partners, saml};
 
 const LEASE: &str = "sso.metadata_refresh";
 
@@ -40,79 +40,105 @@ async fn run(state: web::Data<AppState>, minutes: u32) {
             })
             .await;
         match acquired {
-            Ok(true) => refresh_all(&state).await,
+            Ok(true) => {
+                refresh_all(&state.pool).await;
+            }
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "metadata refresh: lease unavailable"),
         }
     }
 }
 
+/// Runs blocking database work off the async workers.
+async fn store<T: Send + 'static>(
+    pool: &Pool,
+    work: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    let pool = pool.clone();
+    tokio::task::spawn_blocking(move || work(&mut *pool.get()?)).await.map_err(|_| StoreError::Cancelled)?
+}
+
+/// How a refresh went, per role.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Refreshed {
+    pub updated: usize,
+    pub unchanged: usize,
+    pub failed: usize,
+}
+
 /// Refreshes every partner registered from a URL once.
-pub async fn refresh_all(state: &web::Data<AppState>) {
-    let listed = state
-        .store(|conn| Ok((saml::identity_providers_with_url(conn)?, saml::service_providers_with_url(conn)?)))
-        .await;
+pub async fn refresh_all(pool: &Pool) -> Refreshed {
+    let mut refreshed = Refreshed::default();
+    let listed =
+        store(pool, |conn| Ok((saml::identity_providers_with_url(conn)?, saml::service_providers_with_url(conn)?)))
+            .await;
     let (idps, sps) = match listed {
         Ok(listed) => listed,
         Err(e) => {
             tracing::warn!(error = %e, "metadata refresh: cannot list partners");
-            return;
+            return refreshed;
         }
     };
     for idp in idps {
         let Some(url) = idp.metadata_url.clone() else { continue };
         let outcome = match registry::fetch(&url).await {
             Ok(xml) if xml == idp.metadata_xml => Ok(false),
-            Ok(xml) => state
-                .store(move |conn| {
-                    Ok(registry::register_identity_provider(
-                        conn,
-                        &idp.ent_id,
-                        None,
-                        &xml,
-                        Some(&url),
-                        Actor::system("metadata-refresh"),
-                        Utc::now(),
-                    ))
-                })
-                .await
-                .map_err(|e| e.to_string())
-                .and_then(|r| r.map(|_| true).map_err(|e| e.to_string())),
+            Ok(xml) => store(pool, move |conn| {
+                Ok(registry::register_identity_provider(
+                    conn,
+                    &idp.ent_id,
+                    None,
+                    &xml,
+                    Some(&url),
+                    Actor::system("metadata-refresh"),
+                    Utc::now(),
+                ))
+            })
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map(|_| true).map_err(|e| e.to_string())),
             Err(e) => Err(e.to_string()),
         };
-        report("idp", outcome);
+        report("idp", outcome, &mut refreshed);
     }
     for sp in sps {
         let Some(url) = sp.metadata_url.clone() else { continue };
         let outcome = match registry::fetch(&url).await {
             Ok(xml) if Some(&xml) == sp.metadata_xml.as_ref() => Ok(false),
-            Ok(xml) => state
-                .store(move |conn| {
-                    let name = partners::find_publisher_name(conn, &sp.publisher_id)?.unwrap_or_default();
-                    let registration = PublisherRegistration {
-                        publisher_id: &sp.publisher_id,
-                        name: &name,
-                        xml: &xml,
-                        url: Some(&url),
-                        resources: &[],
-                        sign_response: None,
-                    };
-                    Ok(registry::register_publisher(conn, &registration, Actor::system("metadata-refresh"), Utc::now()))
-                })
-                .await
-                .map_err(|e| e.to_string())
-                .and_then(|r| r.map(|_| true).map_err(|e| e.to_string())),
+            Ok(xml) => store(pool, move |conn| {
+                let name = partners::find_publisher_name(conn, &sp.publisher_id)?.unwrap_or_default();
+                let registration = PublisherRegistration {
+                    publisher_id: &sp.publisher_id,
+                    name: &name,
+                    xml: &xml,
+                    url: Some(&url),
+                    resources: &[],
+                    sign_response: None,
+                };
+                Ok(registry::register_publisher(conn, &registration, Actor::system("metadata-refresh"), Utc::now()))
+            })
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map(|_| true).map_err(|e| e.to_string())),
             Err(e) => Err(e.to_string()),
         };
-        report("sp", outcome);
+        report("sp", outcome, &mut refreshed);
     }
+    refreshed
 }
 
-fn report(role: &'static str, outcome: Result<bool, String>) {
+fn report(role: &'static str, outcome: Result<bool, String>, refreshed: &mut Refreshed) {
     match outcome {
-        Ok(true) => metrics::metadata_refresh(role, "updated"),
-        Ok(false) => metrics::metadata_refresh(role, "unchanged"),
+        Ok(true) => {
+            refreshed.updated += 1;
+            metrics::metadata_refresh(role, "updated");
+        }
+        Ok(false) => {
+            refreshed.unchanged += 1;
+            metrics::metadata_refresh(role, "unchanged");
+        }
         Err(reason) => {
+            refreshed.failed += 1;
             tracing::warn!(role, "metadata refresh failed, keeping the last good metadata: {reason}");
             metrics::metadata_refresh(role, "error");
         }

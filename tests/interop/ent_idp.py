@@ -9,7 +9,9 @@ variants Sesame must refuse: XSW1-XSW8 (the SAMLRaider permutations), unsigned, 
 expired, wrong audience, DTD-bearing, and more.
 
 stdin (JSON): {"authn_request_url", "sp_metadata", "console_entity_id", "console_acs_url",
-               "id_ent", "gar_person_id", "idp_entity_id"}
+               "id_ent", "gar_person_id", "idp_entity_id", "key_file" (optional)}
+               Without authn_request_url, the responses are unsolicited ones to the console.
+               With key_file, the IdP's keys are kept there, so several runs are one IdP.
 stdout (JSON): {"metadata": IdP metadata XML,
                 "request": {"id", "issuer", "acs_url", "signed", "signature_ok"},
                 "responses": {variant: base64 SAMLResponse},
@@ -113,13 +115,39 @@ def read_request(url, sp_metadata):
     }
 
 
+def pem_key(key):
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
 class IdP:
-    def __init__(self, entity_id):
+    KEYS = (("rsa", "rsa", "ENT IdP signing"), ("ec", "ec", "ENT IdP signing (ECDSA)"), ("other", "rsa", "ENT IdP encryption"))
+
+    def __init__(self, entity_id, key_file=None):
+        """Fresh keys, or those kept in key_file (created on first use) so that several runs are
+        the same registered IdP."""
         self.entity_id = entity_id
-        self.rsa_key, self.rsa_cert = key_pair("rsa", "ENT IdP signing")
-        self.ec_key, self.ec_cert = key_pair("ec", "ENT IdP signing (ECDSA)")
-        # Published for encryption only: a signature made with it must not be trusted.
-        self.other_key, self.other_cert = key_pair("rsa", "ENT IdP encryption")
+        kept = None
+        if key_file:
+            try:
+                with open(key_file) as f:
+                    kept = json.load(f)
+            except FileNotFoundError:
+                pass
+        for name, kind, label in self.KEYS:
+            if kept:
+                key = serialization.load_pem_private_key(kept[name]["key"].encode(), None)
+                cert = kept[name]["cert"]
+            else:
+                key, cert = key_pair(kind, label)
+            setattr(self, name + "_key", key)
+            setattr(self, name + "_cert", cert)
+        # The "other" key is published for encryption only: a signature made with it must not be trusted.
+        if key_file and not kept:
+            with open(key_file, "w") as f:
+                json.dump({name: {"key": pem_key(getattr(self, name + "_key")), "cert": getattr(self, name + "_cert")}
+                           for name, _, _ in self.KEYS}, f)
 
     def metadata(self):
         """Shibboleth-shaped metadata: signing and encryption keys, several SSO bindings."""
@@ -322,8 +350,12 @@ def xmlsec_first_signature_ok(tree, cert_pem):
 
 def main():
     params = json.load(sys.stdin)
-    request = read_request(params["authn_request_url"], params["sp_metadata"])
-    idp = IdP(params["idp_entity_id"])
+    if params.get("authn_request_url"):
+        request = read_request(params["authn_request_url"], params["sp_metadata"])
+    else:
+        # IdP-initiated sign-in to the console: no request to answer.
+        request = {"id": None, "issuer": params["console_entity_id"], "acs_url": params["console_acs_url"]}
+    idp = IdP(params["idp_entity_id"], params.get("key_file"))
     now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     acs, audience, rid = request["acs_url"], request["issuer"], request["id"]
     id_ent, gar = params["id_ent"], params["gar_person_id"]

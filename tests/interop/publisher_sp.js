@@ -4,7 +4,8 @@
 // Sesame's published IdP metadata. node-saml cannot verify ECDSA (xml-crypto has no ECDSA), so
 // only RSA responses are given to it.
 //
-// stdin (JSON): {"idp_metadata", "saml_response" (base64), "sp_entity_id", "acs_url", "request_id" | null}
+// stdin (JSON): {"idp_metadata", "saml_response" (base64), "sp_entity_id", "acs_url", "request_id" | null,
+//                "response_signed" (default true; false: only the assertion must be signed)}
 // stdout (JSON): {"accepted": bool, "name_id", "attributes": {name: [values]}, "error"}
 
 "use strict";
@@ -44,7 +45,7 @@ async function main() {
     audience: params.sp_entity_id,
     callbackUrl: params.acs_url,
     wantAssertionsSigned: true,
-    wantAuthnResponseSigned: true,
+    wantAuthnResponseSigned: params.response_signed !== false,
     acceptedClockSkewMs: 60000,
     validateInResponseTo: params.request_id ? "always" : "never",
   });

@@ -6,7 +6,8 @@ requiring a signed response and a signed assertion.
 usage: publisher_sp.py python3-saml|pysaml2 verify|metadata|request < input.json
 
 verify    stdin: {"idp_metadata", "saml_response" (base64), "sp_entity_id", "acs_url",
-                  "request_id" (or null for IdP-initiated), "xmlsec1" (path, for pysaml2)}
+                  "request_id" (or null for IdP-initiated), "xmlsec1" (path, for pysaml2),
+                  "response_signed" (default true; false: only the assertion must be signed)}
           stdout: {"accepted": bool, "name_id", "attributes": {name: [values]}, "error"}
 metadata  stdin: {"sp_entity_id", "acs_url", "cert_pem", "key_pem", "xmlsec1"}
           stdout: {"metadata": the SP metadata the library generates}
@@ -139,7 +140,7 @@ def python3_saml(params):
             "idp": idp,
             "security": {
                 "wantAssertionsSigned": True,
-                "wantMessagesSigned": True,
+                "wantMessagesSigned": params.get("response_signed", True),
                 "rejectDeprecatedAlgorithm": True,
             },
         },
@@ -174,7 +175,7 @@ def pysaml2(params):
                 "sp": {
                     "endpoints": {"assertion_consumer_service": [(params["acs_url"], BINDING_HTTP_POST)]},
                     "allow_unsolicited": params.get("request_id") is None,
-                    "want_response_signed": True,
+                    "want_response_signed": params.get("response_signed", True),
                     "want_assertions_signed": True,
                 }
             },

@@ -112,6 +112,19 @@ impl Sp {
         acs_url: &str,
         request_id: Option<&str>,
     ) -> SpVerdict {
+        self.verify_signed(idp_metadata, saml_response, sp_entity_id, acs_url, request_id, true)
+    }
+
+    /// As `verify`; with `response_signed` false the SP requires only the assertion to be signed.
+    pub fn verify_signed(
+        self,
+        idp_metadata: &str,
+        saml_response: &str,
+        sp_entity_id: &str,
+        acs_url: &str,
+        request_id: Option<&str>,
+        response_signed: bool,
+    ) -> SpVerdict {
         let input = serde_json::json!({
             "idp_metadata": idp_metadata,
             "saml_response": saml_response,
@@ -119,6 +132,7 @@ impl Sp {
             "acs_url": acs_url,
             "request_id": request_id,
             "xmlsec1": xmlsec1(),
+            "response_signed": response_signed,
         });
         SpVerdict::from_json(match self {
             Sp::Python3Saml => python("publisher_sp.py", &["python3-saml", "verify"], &input),

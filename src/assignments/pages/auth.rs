@@ -23,9 +23,13 @@ pub(super) async fn index(session: Result<ConsoleManager, SessionError>) -> Http
     }
 }
 
-/// `GET /console/login`.
+/// `GET /console/login`: sign in through one's ENT (`sso::console_login`).
 pub(super) async fn login(state: web::Data<AppState>) -> PageResult {
-    html(&LoginPage { layout: Layout::anonymous(state.config.console.demo_login) })
+    let ents = state.store(crate::store::saml::ents_with_identity_provider).await.map_err(|e| {
+        tracing::error!(error = %e, "listing ENTs failed");
+        bare_error(&state, StatusCode::SERVICE_UNAVAILABLE, "Service indisponible", "Réessayez dans un instant.")
+    })?;
+    html(&LoginPage { layout: Layout::anonymous(state.config.console.demo_login), ents })
 }
 
 fn demo_only(state: &AppState) -> Result<(), super::PageError> {

@@ -51,6 +51,8 @@ pub(crate) fn moment(at: NaiveDateTime) -> String {
 #[template(path = "console/login.html")]
 pub(crate) struct LoginPage {
     pub layout: Layout,
+    /// (id, name) of the ENT projects whose identity provider is registered.
+    pub ents: Vec<(String, String)>,
 }
 
 pub(crate) struct DemoManager {
