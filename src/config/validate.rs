@@ -33,6 +33,12 @@ impl Config {
         if let Some(path) = self.tls.client_ca.iter().find(|p| !p.is_file()) {
             return Err(ConfigError::key("tls.client_ca", format!("file {} does not exist", path.display())));
         }
+        if !(0.0..=1.0).contains(&self.feed.large_deletion_share) {
+            return Err(ConfigError::key("feed.large_deletion_share", "must be between 0 and 1"));
+        }
+        if self.feed.poll_interval_secs == 0 {
+            return Err(ConfigError::key("feed.poll_interval_secs", "must be at least 1"));
+        }
         EnvFilter::try_new(&self.log.level).map_err(|e| ConfigError::key("log.level", e))?;
         Ok(())
     }

@@ -9,6 +9,8 @@ pub mod audit;
 pub mod catalogue;
 mod connection;
 pub mod directory;
+pub mod feed;
+pub mod leases;
 mod migrations;
 pub mod partners;
 pub mod schema;

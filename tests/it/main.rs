@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod contracts;
 mod demo;
+mod feed;
 mod first_start;
 mod health;
 mod mtls;
