@@ -1,4 +1,5 @@
 //! Directory feed imports (issue 3), end to end on SQLite and PostgreSQL.
 
+mod checks;
 mod import;
 pub mod support;

@@ -114,3 +114,64 @@ pub fn snapshot(conn: &mut AnyConnection) -> Vec<String> {
     lines.sort();
     lines
 }
+
+/// `dir` without these persons and anything naming them, as the next night's export would be.
+pub fn without_persons(dir: &Directory, gar_ids: &[&str]) -> Directory {
+    let gone = |id: &String| gar_ids.contains(&id.as_str());
+    let mut dir = dir.clone();
+    dir.persons.retain(|p| !gone(&p.gar_id));
+    dir.person_mefs.retain(|x| !gone(&x.gar_id));
+    dir.person_mefstat4.retain(|x| !gone(&x.gar_id));
+    dir.pupil_subjects.retain(|x| !gone(&x.gar_id));
+    dir.person_groups.retain(|x| !gone(&x.gar_id));
+    dir.class_subjects.retain(|x| !gone(&x.gar_id));
+    dir.group_subjects.retain(|x| !gone(&x.gar_id));
+    dir.assignment_managers.retain(|x| !gone(&x.gar_id));
+    dir
+}
+
+/// GARPersonIdentifiant of the pupils of one school.
+pub fn pupils_of(dir: &Directory, uai: &str) -> Vec<String> {
+    dir.persons
+        .iter()
+        .filter(|p| p.source == sesame::domain::directory::PersonSource::Pupil)
+        .filter(|p| p.establishments.iter().any(|u| u.as_str() == uai))
+        .map(|p| p.gar_id.clone())
+        .collect()
+}
+
+/// The `persons.id` of a person.
+pub fn person_id(conn: &mut AnyConnection, gar_id: &str) -> i64 {
+    count(conn, &format!("SELECT id AS n FROM persons WHERE gar_id = '{gar_id}'"))
+}
+
+/// Statuses of the stored imports, oldest first.
+pub fn statuses(conn: &mut AnyConnection) -> Vec<String> {
+    #[derive(QueryableByName)]
+    struct Status {
+        #[diesel(sql_type = Text)]
+        status: String,
+    }
+    diesel::sql_query("SELECT status FROM feed_imports ORDER BY id")
+        .load::<Status>(conn)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.status)
+        .collect()
+}
+
+/// Audit event kinds, in order.
+pub fn audit_kinds(conn: &mut AnyConnection) -> Vec<String> {
+    sesame::store::audit::events_after(conn, 0, 1000).unwrap().into_iter().map(|e| e.kind).collect()
+}
+
+/// Replaces `from` by `to` in the one written file whose name contains `file_part` and whose
+/// text contains `from`.
+pub fn edit(paths: &[PathBuf], file_part: &str, from: &str, to: &str) {
+    let path = paths
+        .iter()
+        .find(|p| p.to_string_lossy().contains(file_part) && std::fs::read_to_string(p).unwrap().contains(from))
+        .unwrap_or_else(|| panic!("no {file_part} file holds {from:?}"));
+    let text = std::fs::read_to_string(path).unwrap();
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
