@@ -26,6 +26,7 @@ impl Metrics {
         build.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
         registry.register(Box::new(build)).map_err(err)?;
         registry.register(Box::new(PoolCollector::new(pool))).map_err(err)?;
+        crate::feed::metrics::register(&registry).map_err(err)?;
 
         let middleware = |listener: &str, endpoint: Option<&str>| {
             let mut builder = PrometheusMetricsBuilder::new("sesame")

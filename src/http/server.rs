@@ -15,6 +15,7 @@ use super::tls::{self, TlsFiles};
 use super::{caller, debug, health};
 use crate::config::Config;
 use crate::domain::pseudonym::Pseudonyms;
+use crate::feed::drop_folder::DropFolder;
 use crate::pki::{KeyMaterial, KeyPaths, LocalAuthority, PkiError, TlsPaths};
 use crate::store::{self, AnyConnection, Pool, StoreError};
 
@@ -60,6 +61,8 @@ pub struct Application {
     public: Server,
     mtls: Server,
     pool: Pool,
+    /// Watches `feed.drop_dir`; stops with the node.
+    drop_folder: Option<DropFolder>,
 }
 
 impl Application {
@@ -125,6 +128,7 @@ impl Application {
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .configure(health::configure)
                 .configure(caller::configure)
+                .configure(crate::feed::configure_mtls)
         })
         .workers(workers)
         .shutdown_timeout(shutdown.as_secs())
@@ -135,7 +139,8 @@ impl Application {
         .map_err(|source| StartError::Bind { addr: mtls_addr, source })?
         .run();
 
-        Ok(Self { public_addr, mtls_addr, public, mtls, pool })
+        let drop_folder = DropFolder::start(config.clone());
+        Ok(Self { public_addr, mtls_addr, public, mtls, pool, drop_folder })
     }
 
     pub fn public_addr(&self) -> SocketAddr {
@@ -169,6 +174,7 @@ impl Application {
         });
         let (public, mtls) = tokio::join!(self.public, self.mtls);
         on_signal.abort();
+        drop(self.drop_folder);
         public.and(mtls)
     }
 }

@@ -1,5 +1,6 @@
 //! Directory feed imports (issue 3), end to end on SQLite and PostgreSQL.
 
+mod api;
 mod checks;
 mod import;
 pub mod support;

@@ -175,3 +175,24 @@ pub fn edit(paths: &[PathBuf], file_part: &str, from: &str, to: &str) {
     let text = std::fs::read_to_string(path).unwrap();
     std::fs::write(path, text.replacen(from, to, 1)).unwrap();
 }
+
+/// Runs `xmllint --noout --schema` (installed by scripts/test) and panics with its output on failure.
+pub fn xmllint(schema: &Path, files: &[PathBuf]) {
+    let output = std::process::Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(schema)
+        .args(files)
+        .output()
+        .expect("xmllint runs (scripts/test installs libxml2-utils)");
+    assert!(
+        output.status.success(),
+        "xmllint refused the files:\n{}",
+        String::from_utf8_lossy(&output.stderr).lines().take(30).collect::<Vec<_>>().join("\n")
+    );
+}
+
+/// A file of the repository.
+pub fn repo_file(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
