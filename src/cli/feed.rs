@@ -28,6 +28,15 @@ pub(super) enum FeedCommand {
     Report(ReportArgs),
     /// List the latest imports of an ENT project.
     List(List),
+    /// Read and check exports without importing them (no database): what the import's parsing
+    /// costs, in MB/s of XML.
+    Parse(ParsePaths),
+}
+
+#[derive(Args)]
+pub(super) struct ParsePaths {
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
 }
 
 #[derive(Args)]
@@ -79,6 +88,9 @@ pub(super) const HELD: u8 = 3;
 impl FeedCommand {
     /// Runs the command; `Ok(code)` is the process exit code.
     pub(super) fn run(self, config: &Config) -> anyhow::Result<u8> {
+        if let FeedCommand::Parse(args) = self {
+            return parse(config, &args.paths);
+        }
         let mut conn = config.database_url().connect()?;
         store::run_migrations(&mut conn)?;
         match self {
@@ -112,8 +124,35 @@ impl FeedCommand {
                 }
                 Ok(0)
             }
+            FeedCommand::Parse(_) => unreachable!("handled before connecting"),
         }
     }
+}
+
+fn parse(config: &Config, paths: &[PathBuf]) -> anyhow::Result<u8> {
+    let mut code = 0;
+    for export in source::discover(paths)? {
+        let bar = Bar::new(export.name());
+        let started = std::time::Instant::now();
+        let loaded = feed::load::parse_only(&export, config.feed.max_export_bytes, 20, &bar);
+        bar.finish();
+        let seconds = started.elapsed().as_secs_f64();
+        let records: u64 = loaded.files.iter().map(|f| f.records).sum();
+        let megabytes = loaded.xml_bytes as f64 / 1e6;
+        println!(
+            "{}: {} files, {records} records, {} refused, {megabytes:.1} MB of XML in {seconds:.2} s: {:.1} MB/s, {:.0} records/s",
+            export.name(),
+            loaded.files.len(),
+            loaded.rejected,
+            megabytes / seconds,
+            records as f64 / seconds
+        );
+        if let Some(error) = loaded.error {
+            println!("  refused: {error}");
+            code = 1;
+        }
+    }
+    Ok(code)
 }
 
 fn options<'a>(config: &'a Config, progress: &'a dyn Progress, accept: bool) -> Options<'a> {

@@ -14,6 +14,7 @@ use std::path::Path;
 
 use chrono::{NaiveDateTime, Utc};
 use diesel::RunQueryDsl;
+use diesel::connection::SimpleConnection;
 use diesel::sql_types::BigInt;
 
 use super::error::FeedError;
@@ -224,10 +225,16 @@ fn run(
         Err(e) => return refuse(conn, report, degree_hint, e.to_string(), options),
     }
 
-    if let AnyConnection::Postgresql(_) = conn {
+    match conn {
         // Digests aggregate a row per link: let PostgreSQL hash them in memory.
-        diesel::sql_query("SET work_mem = '256MB'").execute(conn)?;
-    }
+        AnyConnection::Postgresql(_) => diesel::sql_query("SET work_mem = '256MB'").execute(conn)?,
+        // Staging goes to a temporary file, not memory; bigger page caches than the 2 MB default
+        // for the staging and the directory's indexes, within the import's memory budget.
+        AnyConnection::Sqlite(_) => {
+            conn.batch_execute("PRAGMA temp_store = FILE; PRAGMA cache_size = -65536; PRAGMA temp.cache_size = -65536")?;
+            0
+        }
+    };
     stage::create_tables(conn)?;
     options.progress.phase(Phase::Reading);
     let max_listed = options.config.max_listed_rejections as usize;

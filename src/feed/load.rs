@@ -16,10 +16,12 @@ use super::xml::{FeedReader, FileType, Parsed, parse, validate};
 use crate::domain::Uai;
 use crate::domain::directory::Degree;
 use crate::store::feed::stage::{self, Batch, Origin, Staged};
+use diesel::Connection;
+
 use crate::store::{AnyConnection, StoreError};
 
-/// Rows per batch handed to the database thread.
-const BATCH_ROWS: usize = 20_000;
+/// Records per batch handed to the database thread.
+const BATCH_RECORDS: usize = 10_000;
 
 /// What reading found, besides the staged records.
 #[derive(Debug, Default)]
@@ -31,6 +33,8 @@ pub struct Loaded {
     pub rejected: u64,
     /// Why the export is refused as a whole.
     pub error: Option<String>,
+    /// XML read, decompressed.
+    pub xml_bytes: u64,
 }
 
 impl Loaded {
@@ -40,6 +44,16 @@ impl Loaded {
         let file_type = FileType::ALL.into_iter().find(|t| t.name() == file.file_type)?;
         Some((&file.name, file_type))
     }
+}
+
+/// Reads and checks every record of `export` without touching a database: the parsing ceiling
+/// the benchmark compares imports with.
+pub fn parse_only(export: &Export, max_bytes: u64, max_listed: usize, progress: &dyn Progress) -> Loaded {
+    let (sender, batches) = sync_channel::<Batch>(2);
+    std::thread::scope(|scope| {
+        scope.spawn(move || batches.into_iter().for_each(drop));
+        read_export(export, max_bytes, max_listed, progress, sender)
+    })
 }
 
 /// Reads `export` into staging. `between_batches` runs on the database thread after each batch
@@ -56,13 +70,19 @@ pub fn load(
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || read_export(export, max_bytes, max_listed, progress, sender));
         let mut staged = Ok(());
+        let mut staging = std::time::Duration::ZERO;
         for mut batch in batches {
-            staged = stage::stage(conn, &mut batch).and_then(|()| between_batches(conn));
+            let started = std::time::Instant::now();
+            // One transaction per batch: on SQLite it only touches the temporary database, so
+            // other connections keep writing the main one.
+            staged = conn.transaction(|conn| stage::stage(conn, &mut batch)).and_then(|()| between_batches(conn));
+            staging += started.elapsed();
             if staged.is_err() {
                 // Dropping the receiver stops the reader at its next batch.
                 break;
             }
         }
+        tracing::debug!(staging_ms = staging.as_millis() as u64, "export staged");
         let loaded = reader.join().unwrap_or_else(|_| Loaded {
             error: Some("the export reader failed unexpectedly".into()),
             ..Loaded::default()
@@ -81,6 +101,8 @@ enum Stop {
 struct Reading<'a> {
     loaded: Loaded,
     batch: Batch,
+    /// Records in `batch`.
+    batched: usize,
     sender: SyncSender<Batch>,
     max_listed: usize,
     progress: &'a dyn Progress,
@@ -93,7 +115,8 @@ fn read_export(
     progress: &dyn Progress,
     sender: SyncSender<Batch>,
 ) -> Loaded {
-    let mut reading = Reading { loaded: Loaded::default(), batch: Batch::default(), sender, max_listed, progress };
+    let mut reading =
+        Reading { loaded: Loaded::default(), batch: Batch::default(), batched: 0, sender, max_listed, progress };
     let total = export.size();
     let report = |done| progress.bytes(done, total);
     let outcome = export.read_files(max_bytes, &report, |name, input| reading.file(name, input));
@@ -179,11 +202,14 @@ impl Reading<'_> {
                     reason: part.reason,
                 });
             }
-            if self.batch.rows() >= BATCH_ROWS {
+            self.batched += 1;
+            if self.batched >= BATCH_RECORDS {
+                self.batched = 0;
                 let full = std::mem::take(&mut self.batch);
                 self.sender.send(full).map_err(|_| Stop::Cancelled)?;
             }
         }
+        self.loaded.xml_bytes += reader.position();
         Ok(())
     }
 

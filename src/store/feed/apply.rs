@@ -7,6 +7,10 @@
 //! Persons are never deleted: one no longer attached anywhere gets `removed_at` (purged later by
 //! retention), and gets it cleared when they come back.
 //!
+//! The import's ENT project is read as the constant subquery `(SELECT ent_id FROM
+//! feed_stage_context)` wherever persons or managers are looked up: joined with the context table
+//! instead, SQLite may scan `persons` once per row.
+//!
 //! Persons whose digest (a sum of hashes of their record and of every link naming them) equals the
 //! one stored at the last import are left alone, which is what makes re-importing an unchanged
 //! export cheap: only changed, new, returning and departed persons are rewritten.
@@ -72,8 +76,8 @@ pub fn large_deletions(
                                         WHERE s.gar_id = p.gar_id AND s.uai = pe.uai) \
                         AND NOT EXISTS (SELECT 1 FROM feed_stage_rejected r WHERE r.kind = 'person' AND r.k1 = p.gar_id) \
                    THEN 1 ELSE 0 END) AS BIGINT) AS detached \
-         FROM person_establishments pe JOIN persons p ON p.id = pe.person_id CROSS JOIN feed_stage_context c \
-         WHERE p.ent_id = c.ent_id AND pe.uai IN (SELECT uai FROM feed_stage_establishments) \
+         FROM person_establishments pe JOIN persons p ON p.id = pe.person_id \
+         WHERE p.ent_id = (SELECT ent_id FROM feed_stage_context) AND pe.uai IN (SELECT uai FROM feed_stage_establishments) \
          GROUP BY pe.uai ORDER BY pe.uai",
     )
     .load(conn)?;
@@ -84,8 +88,12 @@ pub fn large_deletions(
         .collect())
 }
 
+/// Runs one statement; at debug level, logs how long it took (statements carry no values).
 fn run(conn: &mut AnyConnection, sql: &str) -> Result<u64, StoreError> {
-    Ok(diesel::sql_query(sql).execute(conn)? as u64)
+    let started = std::time::Instant::now();
+    let rows = diesel::sql_query(sql).execute(conn)? as u64;
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, rows, sql = %sql.split_whitespace().collect::<Vec<_>>().join(" "), "feed apply statement");
+    Ok(rows)
 }
 
 /// Adds the establishments `select` returns (one `uai` column) to the affected set.
@@ -382,8 +390,8 @@ fn persons(conn: &mut AnyConnection) -> Result<(Tally, Tally, Counts), StoreErro
         "INSERT INTO feed_stage_changed (gar_id, person_id, state) \
          SELECT d.gar_id, p.id, CASE WHEN p.id IS NULL THEN 'NEW' WHEN p.removed_at IS NOT NULL THEN 'BACK' \
                                      ELSE 'CHANGED' END \
-         FROM feed_stage_digests d CROSS JOIN feed_stage_context c \
-         LEFT JOIN persons p ON p.ent_id = c.ent_id AND p.gar_id = d.gar_id \
+         FROM feed_stage_digests d \
+         LEFT JOIN persons p ON p.ent_id = (SELECT ent_id FROM feed_stage_context) AND p.gar_id = d.gar_id \
          LEFT JOIN person_feed_digests f ON f.person_id = p.id \
          WHERE p.id IS NULL OR p.removed_at IS NOT NULL OR f.digest IS NULL OR f.digest <> d.digest",
     )?;
@@ -398,8 +406,9 @@ fn persons(conn: &mut AnyConnection) -> Result<(Tally, Tally, Counts), StoreErro
     )?;
     run(
         conn,
-        "UPDATE feed_stage_changed SET person_id = (SELECT p.id FROM persons p, feed_stage_context c \
-         WHERE p.ent_id = c.ent_id AND p.gar_id = feed_stage_changed.gar_id) WHERE person_id IS NULL",
+        "UPDATE feed_stage_changed SET person_id = (SELECT p.id FROM persons p \
+         WHERE p.ent_id = (SELECT ent_id FROM feed_stage_context) AND p.gar_id = feed_stage_changed.gar_id) \
+         WHERE person_id IS NULL",
     )?;
     run(conn, "CREATE INDEX feed_stage_changed_person ON feed_stage_changed (person_id)")?;
     run(
@@ -423,7 +432,7 @@ fn persons(conn: &mut AnyConnection) -> Result<(Tally, Tally, Counts), StoreErro
     run(
         conn,
         "INSERT INTO feed_stage_gone (person_id, source) SELECT p.id, p.source FROM persons p \
-         CROSS JOIN feed_stage_context c WHERE p.ent_id = c.ent_id \
+         WHERE p.ent_id = (SELECT ent_id FROM feed_stage_context) \
          AND EXISTS (SELECT 1 FROM person_establishments pe WHERE pe.person_id = p.id \
                      AND pe.uai IN (SELECT uai FROM feed_stage_scope)) \
          AND NOT EXISTS (SELECT 1 FROM feed_stage_digests d WHERE d.gar_id = p.gar_id) \
@@ -545,9 +554,9 @@ fn managers(conn: &mut AnyConnection) -> Result<(Tally, Tally), StoreError> {
     affect(
         conn,
         &format!(
-            "SELECT me.uai AS uai FROM feed_stage_managers s CROSS JOIN feed_stage_context c \
+            "SELECT me.uai AS uai FROM feed_stage_managers s \
              JOIN feed_stage_manager_establishments me ON me.gar_id = s.gar_id \
-             LEFT JOIN assignment_managers x ON x.ent_id = c.ent_id AND x.gar_id = s.gar_id \
+             LEFT JOIN assignment_managers x ON x.ent_id = (SELECT ent_id FROM feed_stage_context) AND x.gar_id = s.gar_id \
              WHERE x.id IS NULL OR {changed}"
         ),
     )?;
@@ -557,7 +566,7 @@ fn managers(conn: &mut AnyConnection) -> Result<(Tally, Tally), StoreError> {
             "UPDATE assignment_managers SET last_name = s.last_name, first_name = s.first_name, \
              civility = s.civility, mails = s.mails, updated_at = c.now \
              FROM feed_stage_managers s, feed_stage_context c \
-             WHERE assignment_managers.ent_id = c.ent_id AND assignment_managers.gar_id = s.gar_id AND ({})",
+             WHERE assignment_managers.ent_id = (SELECT ent_id FROM feed_stage_context) AND assignment_managers.gar_id = s.gar_id AND ({})",
             changed.replace("x.", "assignment_managers.")
         ),
     )?;
@@ -572,16 +581,16 @@ fn managers(conn: &mut AnyConnection) -> Result<(Tally, Tally), StoreError> {
     // Links inside the scope follow the export; refused GARRespAff keep theirs.
     let stale = "assignment_manager_establishments.uai IN (SELECT uai FROM feed_stage_scope) \
          AND assignment_manager_establishments.manager_id IN (SELECT m.id FROM assignment_managers m \
-             CROSS JOIN feed_stage_context c WHERE m.ent_id = c.ent_id AND NOT EXISTS (SELECT 1 FROM feed_stage_rejected r \
+             WHERE m.ent_id = (SELECT ent_id FROM feed_stage_context) AND NOT EXISTS (SELECT 1 FROM feed_stage_rejected r \
              WHERE r.kind = 'manager' AND r.k1 = m.gar_id)) \
          AND NOT EXISTS (SELECT 1 FROM feed_stage_manager_establishments s \
-             JOIN assignment_managers m2 ON m2.gar_id = s.gar_id CROSS JOIN feed_stage_context c2 \
-             WHERE m2.ent_id = c2.ent_id AND m2.id = assignment_manager_establishments.manager_id \
-             AND s.uai = assignment_manager_establishments.uai)";
+             JOIN assignment_managers m2 ON m2.gar_id = s.gar_id \
+             WHERE m2.ent_id = (SELECT ent_id FROM feed_stage_context) \
+             AND m2.id = assignment_manager_establishments.manager_id AND s.uai = assignment_manager_establishments.uai)";
     affect(conn, &format!("SELECT uai FROM assignment_manager_establishments WHERE {stale}"))?;
     let links_removed = run(conn, &format!("DELETE FROM assignment_manager_establishments WHERE {stale}"))?;
-    let fresh = "FROM feed_stage_manager_establishments s CROSS JOIN feed_stage_context c \
-         JOIN assignment_managers m ON m.ent_id = c.ent_id AND m.gar_id = s.gar_id \
+    let fresh = "FROM feed_stage_manager_establishments s \
+         JOIN assignment_managers m ON m.ent_id = (SELECT ent_id FROM feed_stage_context) AND m.gar_id = s.gar_id \
          WHERE NOT EXISTS (SELECT 1 FROM assignment_manager_establishments x WHERE x.manager_id = m.id AND x.uai = s.uai)";
     affect(conn, &format!("SELECT s.uai AS uai {fresh}"))?;
     let links_created = run(
@@ -597,7 +606,7 @@ fn managers(conn: &mut AnyConnection) -> Result<(Tally, Tally), StoreError> {
     let links_total = count(
         conn,
         "SELECT COUNT(*) AS n FROM assignment_manager_establishments me JOIN assignment_managers m ON m.id = me.manager_id \
-         CROSS JOIN feed_stage_context c WHERE m.ent_id = c.ent_id AND me.uai IN (SELECT uai FROM feed_stage_scope)",
+         WHERE m.ent_id = (SELECT ent_id FROM feed_stage_context) AND me.uai IN (SELECT uai FROM feed_stage_scope)",
     )?;
     Ok((
         Tally { created, updated, unchanged: total.saturating_sub(created + updated), removed },

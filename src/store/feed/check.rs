@@ -53,6 +53,7 @@ struct Row {
 }
 
 /// One check: rows of `table` matching `bad` (SQL over the row, written against `{t}`) are refused.
+#[derive(Clone, Copy)]
 struct Check {
     table: &'static str,
     element: &'static str,
@@ -64,9 +65,14 @@ struct Check {
     reason: fn(&str) -> String,
     /// A key to remember as refused, as (kind, k1 expression, k2 expression).
     remember: Option<(&'static str, &'static str, &'static str)>,
+    /// A later check of the same table catches every row this one does (with a vaguer reason):
+    /// the table's probe leaves it out.
+    implied: bool,
 }
 
 /// Checks of links named by person (GARPersonMEF…): known person, in scope, attached there.
+/// Attachment implies the other two (refused persons and out-of-scope GARPersonEtab are gone by
+/// then), which only give a more precise reason.
 fn person_link_checks(table: &'static str, element: &'static str) -> [Check; 4] {
     [
         Check {
@@ -79,6 +85,7 @@ fn person_link_checks(table: &'static str, element: &'static str) -> [Check; 4] 
                   AND EXISTS (SELECT 1 FROM feed_stage_rejected r WHERE r.kind = 'person' AND r.k1 = {t}.gar_id)",
             reason: |id| format!("names person `{id}`, whose record was rejected"),
             remember: None,
+            implied: true,
         },
         Check {
             table,
@@ -89,6 +96,7 @@ fn person_link_checks(table: &'static str, element: &'static str) -> [Check; 4] 
             bad: "NOT EXISTS (SELECT 1 FROM feed_stage_persons p WHERE p.gar_id = {t}.gar_id)",
             reason: |id| format!("names person `{id}`, who is in no GAREleve or GAREnseignant of this export"),
             remember: None,
+            implied: true,
         },
         Check {
             table,
@@ -99,6 +107,7 @@ fn person_link_checks(table: &'static str, element: &'static str) -> [Check; 4] 
             bad: "NOT EXISTS (SELECT 1 FROM feed_stage_establishments e WHERE e.uai = {t}.uai)",
             reason: |uai| format!("names establishment {uai}, which is not in this export's GAR-ENT-Etab"),
             remember: None,
+            implied: true,
         },
         Check {
             table,
@@ -110,6 +119,7 @@ fn person_link_checks(table: &'static str, element: &'static str) -> [Check; 4] 
                   WHERE pe.gar_id = {t}.gar_id AND pe.uai = {t}.uai)",
             reason: |uai| format!("the person has no GARPersonEtab {uai}"),
             remember: None,
+            implied: false,
         },
     ]
 }
@@ -128,6 +138,7 @@ fn checks() -> Vec<Check> {
                   WHERE x.uai = {t}.uai AND x.ent_id <> c.ent_id)",
             reason: |uai| format!("establishment {uai} cannot be fed by this ENT project"),
             remember: Some(("establishment", "{t}.uai", "''")),
+            implied: false,
         },
     ];
     for (table, element, kind) in [
@@ -144,6 +155,7 @@ fn checks() -> Vec<Check> {
             bad: "NOT EXISTS (SELECT 1 FROM feed_stage_establishments e WHERE e.uai = {t}.uai)",
             reason: |uai| format!("names establishment {uai}, which is not in this export's GAR-ENT-Etab"),
             remember: Some((kind, "{t}.uai", "{t}.code")),
+            implied: false,
         });
     }
     checks.extend([
@@ -157,6 +169,7 @@ fn checks() -> Vec<Check> {
                   AND g.status = 'DIVISION')",
             reason: |_| "a DIVISION has no GARGroupeDivAppartenance: only other groups belong to divisions".into(),
             remember: None,
+            implied: false,
         },
         Check {
             table: "feed_stage_group_divisions",
@@ -168,6 +181,7 @@ fn checks() -> Vec<Check> {
                   AND g.status = 'DIVISION')",
             reason: |division| format!("GARGroupeDivAppartenance `{division}` is not a DIVISION of this establishment"),
             remember: None,
+            implied: false,
         },
         // Parts of person records.
         Check {
@@ -179,6 +193,7 @@ fn checks() -> Vec<Check> {
             bad: "NOT EXISTS (SELECT 1 FROM feed_stage_establishments e WHERE e.uai = {t}.uai)",
             reason: |uai| format!("names establishment {uai}, which is not in this export's GAR-ENT-Etab"),
             remember: None,
+            implied: false,
         },
         Check {
             table: "feed_stage_person_profiles",
@@ -190,6 +205,7 @@ fn checks() -> Vec<Check> {
                   WHERE pe.gar_id = {t}.gar_id AND pe.uai = {t}.uai)",
             reason: |uai| format!("a profile in {uai}, which is not one of the person's GARPersonEtab in this export"),
             remember: None,
+            implied: false,
         },
         Check {
             table: "feed_stage_teacher_posts",
@@ -201,6 +217,7 @@ fn checks() -> Vec<Check> {
                   WHERE pe.gar_id = {t}.gar_id AND pe.uai = {t}.uai)",
             reason: |uai| format!("posts in {uai}, which is not one of the person's GARPersonEtab in this export"),
             remember: None,
+            implied: false,
         },
         // A person with no establishment of the export left is refused as a whole.
         Check {
@@ -212,6 +229,7 @@ fn checks() -> Vec<Check> {
             bad: "NOT EXISTS (SELECT 1 FROM feed_stage_person_establishments pe WHERE pe.gar_id = {t}.gar_id)",
             reason: |_| "none of the person's GARPersonEtab is an establishment of this export".into(),
             remember: Some(("person", "{t}.gar_id", "''")),
+            implied: false,
         },
         Check {
             table: "feed_stage_persons",
@@ -222,6 +240,7 @@ fn checks() -> Vec<Check> {
             bad: "NOT EXISTS (SELECT 1 FROM feed_stage_person_profiles pp WHERE pp.gar_id = {t}.gar_id)",
             reason: |_| "none of the person's GARPersonProfils is in an establishment of this export".into(),
             remember: Some(("person", "{t}.gar_id", "''")),
+            implied: false,
         },
     ]);
     // What is left of refused persons goes with them.
@@ -235,85 +254,119 @@ fn checks() -> Vec<Check> {
             bad: "NOT EXISTS (SELECT 1 FROM feed_stage_persons p WHERE p.gar_id = {t}.gar_id)",
             reason: |_| String::new(),
             remember: None,
+            implied: false,
         });
     }
-    for (table, element) in [
-        ("feed_stage_person_mefs", "GARPersonMEF"),
-        ("feed_stage_person_mefstat4", "GARPersonMEFSTAT4"),
-        ("feed_stage_pupil_subjects", "GAREleveEnseignement"),
-        ("feed_stage_person_groups", "GARPersonGroupe"),
-        ("feed_stage_class_subjects", "GAREnsClasseMatiere"),
-        ("feed_stage_group_subjects", "GAREnsGroupeMatiere"),
-    ] {
+    // Links named by person: the person's checks, then what the link refers to.
+    let references: [(&str, &str, &[Check]); 6] = [
+        (
+            "feed_stage_person_mefs",
+            "GARPersonMEF",
+            &[Check {
+                table: "feed_stage_person_mefs",
+                element: "GARPersonMEF",
+                person_part: false,
+                id: "{t}.gar_id",
+                detail: "{t}.a",
+                bad: "NOT EXISTS (SELECT 1 FROM feed_stage_mefs m WHERE m.uai = {t}.uai AND m.code = {t}.a)",
+                reason: |code| format!("names MEF `{code}`, which is not a GARMEF of the establishment"),
+                remember: None,
+                implied: false,
+            }],
+        ),
+        ("feed_stage_person_mefstat4", "GARPersonMEFSTAT4", &[]),
+        (
+            "feed_stage_pupil_subjects",
+            "GAREleveEnseignement",
+            &[Check {
+                table: "feed_stage_pupil_subjects",
+                element: "GAREleveEnseignement",
+                person_part: false,
+                id: "{t}.gar_id",
+                detail: "{t}.a",
+                bad: "NOT EXISTS (SELECT 1 FROM feed_stage_subjects m WHERE m.uai = {t}.uai AND m.code = {t}.a)",
+                reason: |code| format!("names subject `{code}`, which is not a GARMatiere of the establishment"),
+                remember: None,
+                implied: false,
+            }],
+        ),
+        (
+            "feed_stage_person_groups",
+            "GARPersonGroupe",
+            &[Check {
+                table: "feed_stage_person_groups",
+                element: "GARPersonGroupe",
+                person_part: false,
+                id: "{t}.gar_id",
+                detail: "{t}.a",
+                bad: "NOT EXISTS (SELECT 1 FROM feed_stage_groups g WHERE g.uai = {t}.uai AND g.code = {t}.a)",
+                reason: |code| format!("names group `{code}`, which is not a GARGroupe of the establishment"),
+                remember: None,
+                implied: false,
+            }],
+        ),
+        (
+            "feed_stage_class_subjects",
+            "GAREnsClasseMatiere",
+            &[
+                Check {
+                    table: "feed_stage_class_subjects",
+                    element: "GAREnsClasseMatiere",
+                    person_part: false,
+                    id: "{t}.gar_id",
+                    detail: "{t}.a",
+                    bad: "NOT EXISTS (SELECT 1 FROM feed_stage_groups g WHERE g.uai = {t}.uai AND g.code = {t}.a \
+                          AND g.status = 'DIVISION')",
+                    reason: |code| format!("names `{code}`, which is not a DIVISION of the establishment"),
+                    remember: None,
+                    implied: false,
+                },
+                Check {
+                    table: "feed_stage_class_subjects",
+                    element: "GAREnsClasseMatiere",
+                    person_part: false,
+                    id: "{t}.gar_id",
+                    detail: "{t}.b",
+                    bad: "NOT EXISTS (SELECT 1 FROM feed_stage_subjects m WHERE m.uai = {t}.uai AND m.code = {t}.b)",
+                    reason: |code| format!("names subject `{code}`, which is not a GARMatiere of the establishment"),
+                    remember: None,
+                    implied: false,
+                },
+            ],
+        ),
+        (
+            "feed_stage_group_subjects",
+            "GAREnsGroupeMatiere",
+            &[
+                Check {
+                    table: "feed_stage_group_subjects",
+                    element: "GAREnsGroupeMatiere",
+                    person_part: false,
+                    id: "{t}.gar_id",
+                    detail: "{t}.a",
+                    bad: "NOT EXISTS (SELECT 1 FROM feed_stage_groups g WHERE g.uai = {t}.uai AND g.code = {t}.a \
+                          AND g.status = 'GROUPE')",
+                    reason: |code| format!("names `{code}`, which is not a GROUPE of the establishment"),
+                    remember: None,
+                    implied: false,
+                },
+                Check {
+                    table: "feed_stage_group_subjects",
+                    element: "GAREnsGroupeMatiere",
+                    person_part: false,
+                    id: "{t}.gar_id",
+                    detail: "{t}.b",
+                    bad: "NOT EXISTS (SELECT 1 FROM feed_stage_subjects m WHERE m.uai = {t}.uai AND m.code = {t}.b)",
+                    reason: |code| format!("names subject `{code}`, which is not a GARMatiere of the establishment"),
+                    remember: None,
+                    implied: false,
+                },
+            ],
+        ),
+    ];
+    for (table, element, own) in references {
         checks.extend(person_link_checks(table, element));
-    }
-    checks.extend([
-        Check {
-            table: "feed_stage_person_mefs",
-            element: "GARPersonMEF",
-            person_part: false,
-            id: "{t}.gar_id",
-            detail: "{t}.a",
-            bad: "NOT EXISTS (SELECT 1 FROM feed_stage_mefs m WHERE m.uai = {t}.uai AND m.code = {t}.a)",
-            reason: |code| format!("names MEF `{code}`, which is not a GARMEF of the establishment"),
-            remember: None,
-        },
-        Check {
-            table: "feed_stage_pupil_subjects",
-            element: "GAREleveEnseignement",
-            person_part: false,
-            id: "{t}.gar_id",
-            detail: "{t}.a",
-            bad: "NOT EXISTS (SELECT 1 FROM feed_stage_subjects m WHERE m.uai = {t}.uai AND m.code = {t}.a)",
-            reason: |code| format!("names subject `{code}`, which is not a GARMatiere of the establishment"),
-            remember: None,
-        },
-        Check {
-            table: "feed_stage_person_groups",
-            element: "GARPersonGroupe",
-            person_part: false,
-            id: "{t}.gar_id",
-            detail: "{t}.a",
-            bad: "NOT EXISTS (SELECT 1 FROM feed_stage_groups g WHERE g.uai = {t}.uai AND g.code = {t}.a)",
-            reason: |code| format!("names group `{code}`, which is not a GARGroupe of the establishment"),
-            remember: None,
-        },
-        Check {
-            table: "feed_stage_class_subjects",
-            element: "GAREnsClasseMatiere",
-            person_part: false,
-            id: "{t}.gar_id",
-            detail: "{t}.a",
-            bad: "NOT EXISTS (SELECT 1 FROM feed_stage_groups g WHERE g.uai = {t}.uai AND g.code = {t}.a \
-                  AND g.status = 'DIVISION')",
-            reason: |code| format!("names `{code}`, which is not a DIVISION of the establishment"),
-            remember: None,
-        },
-        Check {
-            table: "feed_stage_group_subjects",
-            element: "GAREnsGroupeMatiere",
-            person_part: false,
-            id: "{t}.gar_id",
-            detail: "{t}.a",
-            bad: "NOT EXISTS (SELECT 1 FROM feed_stage_groups g WHERE g.uai = {t}.uai AND g.code = {t}.a \
-                  AND g.status = 'GROUPE')",
-            reason: |code| format!("names `{code}`, which is not a GROUPE of the establishment"),
-            remember: None,
-        },
-    ]);
-    for (table, element) in
-        [("feed_stage_class_subjects", "GAREnsClasseMatiere"), ("feed_stage_group_subjects", "GAREnsGroupeMatiere")]
-    {
-        checks.push(Check {
-            table,
-            element,
-            person_part: false,
-            id: "{t}.gar_id",
-            detail: "{t}.b",
-            bad: "NOT EXISTS (SELECT 1 FROM feed_stage_subjects m WHERE m.uai = {t}.uai AND m.code = {t}.b)",
-            reason: |code| format!("names subject `{code}`, which is not a GARMatiere of the establishment"),
-            remember: None,
-        });
+        checks.extend(own.iter().map(|c| Check { ..*c }));
     }
     checks.extend([
         Check {
@@ -325,6 +378,7 @@ fn checks() -> Vec<Check> {
             bad: "NOT EXISTS (SELECT 1 FROM feed_stage_establishments e WHERE e.uai = {t}.uai)",
             reason: |uai| format!("GARRespAffEtab {uai} is not in this export's GAR-ENT-Etab"),
             remember: None,
+            implied: false,
         },
         Check {
             table: "feed_stage_managers",
@@ -335,6 +389,7 @@ fn checks() -> Vec<Check> {
             bad: "NOT EXISTS (SELECT 1 FROM feed_stage_manager_establishments me WHERE me.gar_id = {t}.gar_id)",
             reason: |_| "none of its GARRespAffEtab is an establishment of this export".into(),
             remember: Some(("manager", "{t}.gar_id", "''")),
+            implied: false,
         },
     ]);
     checks
@@ -371,8 +426,18 @@ pub fn index_tables(conn: &mut AnyConnection) -> Result<(), StoreError> {
 pub fn run(conn: &mut AnyConnection, max_listed: usize) -> Result<Findings, StoreError> {
     let mut findings = Findings::default();
     merge_repeats(conn, max_listed, &mut findings)?;
-    for check in checks() {
-        apply_check(conn, &check, max_listed, &mut findings)?;
+    let checks = checks();
+    // Consecutive checks of one table are probed together first: a clean table costs one scan.
+    for group in checks.chunk_by(|a, b| a.table == b.table) {
+        let probed = group.iter().filter(|c| !c.implied);
+        let any = probed.map(|c| format!("({})", c.bad.replace("{t}", "s"))).collect::<Vec<_>>().join(" OR ");
+        let table = group[0].table;
+        if !exists(conn, &format!("SELECT 1 FROM {table} s WHERE {any}"))? {
+            continue;
+        }
+        for check in group {
+            apply_check(conn, check, max_listed, &mut findings)?;
+        }
     }
     Ok(findings)
 }
@@ -387,6 +452,10 @@ fn merge_repeats(conn: &mut AnyConnection, max_listed: usize, findings: &mut Fin
              OR (f.file = {{t}}.file AND f.line < {{t}}.line)){{differs}})"
         );
         let id = key.split(", ").last().unwrap_or("uai");
+        let repeated = earlier.replace("{differs}", "").replace("{t}", "s");
+        if !exists(conn, &format!("SELECT 1 FROM {table} s WHERE {repeated}"))? {
+            continue;
+        }
         let differs = " AND (f.h1 <> {t}.h1 OR f.h2 <> {t}.h2)";
         let listed = max_listed.saturating_sub(findings.repeats.len());
         let select = format!(
@@ -416,6 +485,14 @@ fn merge_repeats(conn: &mut AnyConnection, max_listed: usize, findings: &mut Fin
         .execute(conn)?;
     }
     Ok(())
+}
+
+/// Whether `select` returns a row.
+fn exists(conn: &mut AnyConnection, select: &str) -> Result<bool, StoreError> {
+    let started = std::time::Instant::now();
+    let found = context::count(conn, &format!("SELECT CAST(CASE WHEN EXISTS ({select}) THEN 1 ELSE 0 END AS BIGINT) AS n"))? == 1;
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, found, "feed check probe");
+    Ok(found)
 }
 
 fn apply_check(

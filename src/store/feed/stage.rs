@@ -54,38 +54,6 @@ pub struct Batch {
     pub refused: Vec<(&'static str, String, String)>,
 }
 
-impl Batch {
-    /// Rows the batch will write, roughly: what decides when to flush it.
-    pub fn rows(&self) -> usize {
-        let persons: usize = self
-            .persons
-            .iter()
-            .map(|p| 1 + p.record.establishments.len() + p.record.profiles.len() + p.record.teacher_posts.len())
-            .sum();
-        self.establishments.len()
-            + self.mefs.len()
-            + self.subjects.len()
-            + persons
-            + self.person_mefs.len()
-            + self.person_mefstat4.len()
-            + self.pupil_subjects.len()
-            + self.groups.iter().map(|g| 1 + g.record.divisions.len()).sum::<usize>()
-            + self.person_groups.len()
-            + self
-                .class_subjects
-                .iter()
-                .chain(&self.group_subjects)
-                .map(|t| t.record.subject_codes.len())
-                .sum::<usize>()
-            + self.managers.iter().map(|m| 1 + m.record.establishments.len()).sum::<usize>()
-            + self.refused.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rows() == 0
-    }
-}
-
 /// The staging tables. Item tables share one shape: a person, an establishment and up to two codes
 /// (`a`, `b`), whose meaning each table's comment gives. The keys named here only satisfy diesel:
 /// the tables have none.
@@ -410,18 +378,19 @@ struct SubjectRow<'a> {
     idx: i32,
 }
 
+/// Owned, so that SQLite can reuse one prepared statement (see `append_many`).
 #[derive(Insertable)]
 #[diesel(table_name = tables::feed_stage_persons, treat_none_as_default_value = false)]
-struct PersonRow<'a> {
-    gar_id: &'a str,
-    source: &'a str,
-    secondary_id: Option<&'a str>,
-    birth_name: Option<&'a str>,
-    last_name: &'a str,
-    first_name: &'a str,
+struct PersonRow {
+    gar_id: String,
+    source: &'static str,
+    secondary_id: Option<String>,
+    birth_name: Option<String>,
+    last_name: String,
+    first_name: String,
     other_first_names: String,
-    civility: Option<&'a str>,
-    attachment_uai: Option<&'a str>,
+    civility: Option<String>,
+    attachment_uai: Option<String>,
     birth_date: Option<NaiveDate>,
     mails: String,
     h1: i32,
@@ -482,13 +451,12 @@ struct ManagerEstablishmentRow<'a> {
 }
 
 /// One row of an item table (all share the columns of `feed_stage_person_establishments`).
-#[derive(Insertable, Clone, Copy)]
-#[diesel(table_name = tables::feed_stage_person_establishments, treat_none_as_default_value = false)]
-struct ItemRow<'a> {
-    gar_id: &'a str,
-    uai: &'a str,
-    a: &'a str,
-    b: &'a str,
+/// Owned, so that SQLite can reuse one prepared statement per table (see `append_many`).
+struct ItemRow {
+    gar_id: String,
+    uai: String,
+    a: String,
+    b: String,
     h1: i32,
     h2: i32,
     file: i32,
@@ -496,17 +464,16 @@ struct ItemRow<'a> {
     idx: i32,
 }
 
-impl<'a> ItemRow<'a> {
+impl ItemRow {
     /// `kind` keeps equal values of two tables from hashing alike.
-    fn new(kind: &str, gar_id: &'a str, uai: &'a str, a: &'a str, b: &'a str, origin: Origin) -> Self {
-        let (h1, h2) = hash(&[Some(kind), Some(uai), Some(a), Some(b)]);
+    fn new(kind: &str, gar_id: String, uai: String, a: String, b: String, origin: Origin) -> Self {
+        let (h1, h2) = hash(&[Some(kind), Some(&uai), Some(&a), Some(&b)]);
         let (file, line, idx) = row_origin!(origin);
         Self { gar_id, uai, a, b, h1, h2, file, line, idx }
     }
 }
 
-/// Appends rows: `COPY` on PostgreSQL; on SQLite, multi-row inserts of a size measured to be
-/// faster than both single rows and the largest statements the bind limit allows.
+/// Appends a few rows (structure records): `COPY` on PostgreSQL, multi-row inserts on SQLite.
 macro_rules! append {
     ($conn:expr, $table:expr, $rows:expr) => {{
         if !$rows.is_empty() {
@@ -524,15 +491,44 @@ macro_rules! append {
     }};
 }
 
+/// Appends many owned rows (persons and their links). On SQLite, inserts of exactly
+/// `SQLITE_ROWS_PER_INSERT` rows have a static query id, so diesel prepares the statement once
+/// and reuses it: preparing a statement of thousands of placeholders for every chunk cost more
+/// than the inserts themselves.
+macro_rules! append_many {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        if !$rows.is_empty() {
+            match &mut *$conn {
+                AnyConnection::Sqlite(c) => {
+                    let mut chunks = $rows.chunks_exact(SQLITE_ROWS_PER_INSERT);
+                    for chunk in &mut chunks {
+                        let chunk: &[_; SQLITE_ROWS_PER_INSERT] = chunk.try_into().expect("chunks_exact");
+                        diesel::insert_into($table).values(chunk).execute(c)?;
+                    }
+                    let rest = chunks.remainder();
+                    if !rest.is_empty() {
+                        diesel::insert_into($table).values(rest).execute(c)?;
+                    }
+                }
+                AnyConnection::Postgresql(c) => {
+                    diesel::copy_from($table).from_insertable(&$rows[..]).execute(c)?;
+                }
+            }
+        }
+    }};
+}
+
+/// Rows per SQLite insert statement; measured faster than both single rows and statements as
+/// large as the bind limit allows.
 const SQLITE_ROWS_PER_INSERT: usize = 128;
 
-/// Item tables other than the first one: same columns, so the rows are re-targeted by a macro.
+/// Item rows into one of the item tables (same columns, re-targeted here).
 macro_rules! insert_items {
     ($conn:expr, $table:ident, $rows:expr) => {{
         use tables::$table as t;
         let rows: Vec<_> = $rows
-            .iter()
-            .map(|r: &ItemRow<'_>| {
+            .into_iter()
+            .map(|r: ItemRow| {
                 (
                     t::gar_id.eq(r.gar_id),
                     t::uai.eq(r.uai),
@@ -546,14 +542,14 @@ macro_rules! insert_items {
                 )
             })
             .collect();
-        append!($conn, t::table, rows);
+        append_many!($conn, t::table, rows);
     }};
 }
 
 /// Writes a batch into the staging tables and empties it.
 pub fn stage(conn: &mut AnyConnection, batch: &mut Batch) -> Result<(), StoreError> {
     stage_structure(conn, batch)?;
-    stage_persons(conn, batch)?;
+    stage_persons(conn, std::mem::take(&mut batch.persons))?;
     stage_links(conn, batch)?;
     stage_managers(conn, batch)?;
     let refused: Vec<_> = batch
@@ -679,10 +675,10 @@ fn stage_structure(conn: &mut AnyConnection, batch: &Batch) -> Result<(), StoreE
     Ok(())
 }
 
-fn stage_persons(conn: &mut AnyConnection, batch: &Batch) -> Result<(), StoreError> {
-    let mut rows = Vec::with_capacity(batch.persons.len());
+fn stage_persons(conn: &mut AnyConnection, persons: Vec<Staged<Person>>) -> Result<(), StoreError> {
+    let mut rows = Vec::with_capacity(persons.len());
     let (mut schools, mut profiles, mut posts) = (Vec::new(), Vec::new(), Vec::new());
-    for Staged { record: p, origin } in &batch.persons {
+    for Staged { record: p, origin } in persons {
         let (other_first_names, mails) = (json_list(&p.other_first_names), json_list(&p.mails));
         let birth_date = p.birth_date.map(|d| d.to_string());
         let (h1, h2) = hash(&[
@@ -698,16 +694,28 @@ fn stage_persons(conn: &mut AnyConnection, batch: &Batch) -> Result<(), StoreErr
             Some(&mails),
         ]);
         let (file, line, idx) = row_origin!(origin);
+        for uai in p.establishments {
+            schools.push(ItemRow::new("E", p.gar_id.clone(), uai.into(), String::new(), String::new(), origin));
+        }
+        for at in p.profiles {
+            profiles.push(ItemRow::new("P", p.gar_id.clone(), at.uai.into(), at.profile.code().into(), String::new(), origin));
+        }
+        for post in p.teacher_posts {
+            let (uai, kind): (String, String) = (post.uai.into(), post.kind.code().into());
+            for code in post.codes {
+                posts.push(ItemRow::new("T", p.gar_id.clone(), uai.clone(), code, kind.clone(), origin));
+            }
+        }
         rows.push(PersonRow {
-            gar_id: &p.gar_id,
+            gar_id: p.gar_id,
             source: p.source.code(),
-            secondary_id: p.secondary_id.as_deref(),
-            birth_name: p.birth_name.as_deref(),
-            last_name: &p.last_name,
-            first_name: &p.first_name,
+            secondary_id: p.secondary_id,
+            birth_name: p.birth_name,
+            last_name: p.last_name,
+            first_name: p.first_name,
             other_first_names,
-            civility: p.civility.as_deref(),
-            attachment_uai: p.attachment_uai.as_ref().map(|u| u.as_str()),
+            civility: p.civility,
+            attachment_uai: p.attachment_uai.map(String::from),
             birth_date: p.birth_date,
             mails,
             h1,
@@ -716,65 +724,47 @@ fn stage_persons(conn: &mut AnyConnection, batch: &Batch) -> Result<(), StoreErr
             line,
             idx,
         });
-        schools.extend(p.establishments.iter().map(|uai| ItemRow::new("E", &p.gar_id, uai.as_str(), "", "", *origin)));
-        profiles.extend(
-            p.profiles.iter().map(|at| ItemRow::new("P", &p.gar_id, at.uai.as_str(), at.profile.code(), "", *origin)),
-        );
-        for post in &p.teacher_posts {
-            posts.extend(
-                post.codes
-                    .iter()
-                    .map(|code| ItemRow::new("T", &p.gar_id, post.uai.as_str(), code, post.kind.code(), *origin)),
-            );
-        }
     }
-    append!(conn, tables::feed_stage_persons::table, rows);
-    append!(conn, tables::feed_stage_person_establishments::table, schools);
+    append_many!(conn, tables::feed_stage_persons::table, rows);
+    insert_items!(conn, feed_stage_person_establishments, schools);
     insert_items!(conn, feed_stage_person_profiles, profiles);
     insert_items!(conn, feed_stage_teacher_posts, posts);
     Ok(())
 }
 
-fn stage_links(conn: &mut AnyConnection, batch: &Batch) -> Result<(), StoreError> {
-    let rows: Vec<_> = batch
-        .person_mefs
-        .iter()
-        .map(|Staged { record: m, origin }| ItemRow::new("M", &m.gar_id, m.uai.as_str(), &m.mef_code, "", *origin))
-        .collect();
+fn stage_links(conn: &mut AnyConnection, batch: &mut Batch) -> Result<(), StoreError> {
+    let rows = std::mem::take(&mut batch.person_mefs)
+        .into_iter()
+        .map(|Staged { record: m, origin }| ItemRow::new("M", m.gar_id, m.uai.into(), m.mef_code, String::new(), origin));
     insert_items!(conn, feed_stage_person_mefs, rows);
 
-    let rows: Vec<_> = batch
-        .person_mefstat4
-        .iter()
-        .map(|Staged { record: m, origin }| ItemRow::new("4", &m.gar_id, m.uai.as_str(), &m.code, "", *origin))
-        .collect();
+    let rows = std::mem::take(&mut batch.person_mefstat4)
+        .into_iter()
+        .map(|Staged { record: m, origin }| ItemRow::new("4", m.gar_id, m.uai.into(), m.code, String::new(), origin));
     insert_items!(conn, feed_stage_person_mefstat4, rows);
 
-    let rows: Vec<_> = batch
-        .pupil_subjects
-        .iter()
-        .map(|Staged { record: s, origin }| ItemRow::new("S", &s.gar_id, s.uai.as_str(), &s.subject_code, "", *origin))
-        .collect();
+    let rows = std::mem::take(&mut batch.pupil_subjects).into_iter().map(|Staged { record: s, origin }| {
+        ItemRow::new("S", s.gar_id, s.uai.into(), s.subject_code, String::new(), origin)
+    });
     insert_items!(conn, feed_stage_pupil_subjects, rows);
 
-    let rows: Vec<_> = batch
-        .person_groups
-        .iter()
-        .map(|Staged { record: m, origin }| ItemRow::new("G", &m.gar_id, m.uai.as_str(), &m.group_code, "", *origin))
-        .collect();
+    let rows = std::mem::take(&mut batch.person_groups)
+        .into_iter()
+        .map(|Staged { record: m, origin }| ItemRow::new("G", m.gar_id, m.uai.into(), m.group_code, String::new(), origin));
     insert_items!(conn, feed_stage_person_groups, rows);
 
-    fn teaching<'a>(list: &'a [Staged<TeacherGroupSubject>], kind: &'static str) -> Vec<ItemRow<'a>> {
-        list.iter()
-            .flat_map(|Staged { record: t, origin }| {
-                t.subject_codes
-                    .iter()
-                    .map(move |code| ItemRow::new(kind, &t.gar_id, t.uai.as_str(), &t.group_code, code, *origin))
-            })
-            .collect()
+    fn teaching(list: Vec<Staged<TeacherGroupSubject>>, kind: &'static str) -> Vec<ItemRow> {
+        let mut rows = Vec::new();
+        for Staged { record: t, origin } in list {
+            let uai: String = t.uai.into();
+            for code in t.subject_codes {
+                rows.push(ItemRow::new(kind, t.gar_id.clone(), uai.clone(), t.group_code.clone(), code, origin));
+            }
+        }
+        rows
     }
-    insert_items!(conn, feed_stage_class_subjects, teaching(&batch.class_subjects, "C"));
-    insert_items!(conn, feed_stage_group_subjects, teaching(&batch.group_subjects, "R"));
+    insert_items!(conn, feed_stage_class_subjects, teaching(std::mem::take(&mut batch.class_subjects), "C"));
+    insert_items!(conn, feed_stage_group_subjects, teaching(std::mem::take(&mut batch.group_subjects), "R"));
     Ok(())
 }
 

@@ -2,5 +2,6 @@
 
 mod api;
 mod checks;
+mod cli;
 mod import;
 pub mod support;
