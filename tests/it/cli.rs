@@ -83,6 +83,13 @@ fn every_command_has_help() {
         &["demo", "--help"],
         &["certs", "--help"],
         &["certs", "issue-client", "--help"],
+        &["ent", "add", "--help"],
+        &["feed", "--help"],
+        &["feed", "import", "--help"],
+        &["feed", "confirm", "--help"],
+        &["feed", "parse", "--help"],
+        &["fixtures", "generate", "--help"],
+        &["fixtures", "demo", "--help"],
     ] {
         let output = sesame(dir.path(), args, &[]);
         assert!(output.status.success(), "{args:?}: {}", stderr(&output));
