@@ -31,6 +31,7 @@ pub struct Config {
     pub audit: AuditConfig,
     pub retention: RetentionConfig,
     pub console: ConsoleConfig,
+    pub feed: FeedConfig,
     pub debug: DebugConfig,
 }
 
@@ -193,6 +194,33 @@ pub struct ConsoleConfig {
     pub demo_login: bool,
 }
 
+/// Directory feed imports (GAR-ENT exports): safety threshold, limits, drop folder, report retention.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedConfig {
+    /// An export that would detach more than this share of an establishment's persons is held until
+    /// confirmed, so that a truncated export never wipes a school. `SESAME_FEED__LARGE_DELETION_SHARE`,
+    /// default 0.3.
+    pub large_deletion_share: f64,
+    /// Establishments with fewer persons than this are never held: a few departures from a tiny
+    /// school are not a truncated export. Default 10.
+    pub large_deletion_min_persons: u32,
+    /// Folder watched by `sesame serve` for nightly deposits: one sub-folder per ENT project
+    /// (`<drop_dir>/<idENT>/`) receiving `<idENT>_GAR-ENT_Complet_…tar.gz` then its `.md5`.
+    /// Processed bundles move to `processed/`, refused ones to `rejected/`. Default: none.
+    pub drop_dir: Option<PathBuf>,
+    /// Seconds between two scans of the drop folder. Default 60.
+    pub poll_interval_secs: u64,
+    /// Largest export accepted by `POST /feed/v1/{idENT}`, in bytes as sent. Default 4 GiB.
+    pub max_upload_bytes: u64,
+    /// Largest export once decompressed (all its XML files together), against gzip bombs. Default 32 GiB.
+    pub max_export_bytes: u64,
+    /// Rejected elements listed one by one in a report; beyond that they are only counted. Default 10000.
+    pub max_listed_rejections: u32,
+    /// Days import reports are kept; older finished imports are deleted when a new one starts. Default 180.
+    pub report_retention_days: u32,
+}
+
 /// Operator drills; never enable in production.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -245,6 +273,16 @@ impl Default for Config {
                 nearly_exhausted_percent: 90,
                 expiry_warning_days: 30,
                 demo_login: false,
+            },
+            feed: FeedConfig {
+                large_deletion_share: 0.3,
+                large_deletion_min_persons: 10,
+                drop_dir: None,
+                poll_interval_secs: 60,
+                max_upload_bytes: 4 << 30,
+                max_export_bytes: 32 << 30,
+                max_listed_rejections: 10_000,
+                report_retention_days: 180,
             },
             debug: DebugConfig::default(),
         }

@@ -77,6 +77,12 @@ impl Config {
         if !(1..=100).contains(&self.console.nearly_exhausted_percent) {
             return Err(ConfigError::key("console.nearly_exhausted_percent", "must be between 1 and 100"));
         }
+        if !(0.0..=1.0).contains(&self.feed.large_deletion_share) {
+            return Err(ConfigError::key("feed.large_deletion_share", "must be between 0 and 1"));
+        }
+        if self.feed.poll_interval_secs == 0 {
+            return Err(ConfigError::key("feed.poll_interval_secs", "must be at least 1"));
+        }
         EnvFilter::try_new(&self.log.level).map_err(|e| ConfigError::key("log.level", e))?;
         Ok(())
     }

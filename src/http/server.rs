@@ -15,6 +15,7 @@ use super::tls::{self, TlsFiles};
 use super::{caller, debug, health};
 use crate::config::Config;
 use crate::domain::pseudonym::Pseudonyms;
+use crate::feed::drop_folder::DropFolder;
 use crate::pki::{KeyMaterial, KeyPaths, LocalAuthority, PkiError, TlsPaths};
 use crate::sso::{self, saml::SamlContext, saml::keys::KeyError};
 use crate::store::{self, AnyConnection, Pool, StoreError};
@@ -67,6 +68,8 @@ pub struct Application {
     mtls: Server,
     pool: Pool,
     state: web::Data<AppState>,
+    /// Watches `feed.drop_dir`; stops with the node.
+    drop_folder: Option<DropFolder>,
 }
 
 impl Application {
@@ -142,6 +145,7 @@ impl Application {
                 .configure(caller::configure)
                 .configure(crate::audit::configure_mtls)
                 .configure(subscriptions::configure_mtls)
+                .configure(crate::feed::configure_mtls)
         })
         .workers(workers)
         .shutdown_timeout(shutdown.as_secs())
@@ -152,7 +156,8 @@ impl Application {
         .map_err(|source| StartError::Bind { addr: mtls_addr, source })?
         .run();
 
-        Ok(Self { public_addr, mtls_addr, public, mtls, pool, state })
+        let drop_folder = DropFolder::start(config.clone(), state.pseudonyms.clone());
+        Ok(Self { public_addr, mtls_addr, public, mtls, pool, state, drop_folder })
     }
 
     pub fn public_addr(&self) -> SocketAddr {
@@ -188,6 +193,7 @@ impl Application {
         let (public, mtls) = tokio::join!(self.public, self.mtls);
         on_signal.abort();
         jobs.iter().for_each(|job| job.abort());
+        drop(self.drop_folder);
         public.and(mtls)
     }
 }

@@ -12,6 +12,7 @@ pub mod catalogue;
 mod connection;
 pub mod directory;
 pub mod entitlements;
+pub mod feed;
 pub mod job_leases;
 pub mod managers;
 mod migrations;

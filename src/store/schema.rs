@@ -222,6 +222,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    person_feed_digests (person_id) {
+        person_id -> BigInt,
+        digest -> BigInt,
+    }
+}
+
+diesel::table! {
+    feed_held_files (import_id, file_no, chunk_no) {
+        import_id -> BigInt,
+        file_no -> Integer,
+        chunk_no -> Integer,
+        name -> Text,
+        data -> Text,
+    }
+}
+
+diesel::table! {
     service_providers (id) {
         id -> BigInt,
         publisher_id -> Text,
@@ -523,6 +540,8 @@ diesel::joinable!(assignment_managers -> ent_projects (ent_id));
 diesel::joinable!(assignment_manager_establishments -> assignment_managers (manager_id));
 diesel::joinable!(assignment_manager_establishments -> establishments (uai));
 diesel::joinable!(feed_imports -> ent_projects (ent_id));
+diesel::joinable!(person_feed_digests -> persons (person_id));
+diesel::joinable!(feed_held_files -> feed_imports (import_id));
 diesel::joinable!(service_providers -> publishers (publisher_id));
 diesel::joinable!(resources -> publishers (publisher_id));
 diesel::joinable!(resources -> service_providers (service_provider_id));
@@ -572,6 +591,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     assignment_managers,
     assignment_manager_establishments,
     feed_imports,
+    person_feed_digests,
+    feed_held_files,
     service_providers,
     resources,
     release_contracts,

@@ -11,6 +11,7 @@ mod console_browser;
 mod contracts;
 mod demo;
 mod erasure;
+mod feed;
 mod first_start;
 mod health;
 mod interop;
