@@ -2,10 +2,12 @@
 //!
 //! Data flows one way: HTTP/CLI adapters → capabilities → `domain` and `store`.
 
+pub mod catalogue;
 pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod http;
+pub mod mediacentre;
 pub mod pki;
 pub mod store;

@@ -3,6 +3,8 @@
 //! One module per command group; this one parses arguments and maps failures to exit codes.
 
 mod certs;
+mod ent;
+mod resource;
 mod serve;
 
 use std::path::PathBuf;
@@ -34,6 +36,12 @@ enum Command {
     /// Development certificates from the local CA.
     #[command(subcommand)]
     Certs(certs::CertsCommand),
+    /// The resource catalogue.
+    #[command(subcommand)]
+    Resource(resource::ResourceCommand),
+    /// ENT project settings.
+    #[command(subcommand)]
+    Ent(ent::EntCommand),
 }
 
 impl Cli {
@@ -45,6 +53,8 @@ impl Cli {
                 Command::Migrate => serve::migrate(&config),
                 Command::Demo => serve::demo(config),
                 Command::Certs(command) => command.run(&config),
+                Command::Resource(command) => command.run(&config),
+                Command::Ent(command) => command.run(&config),
             }
         });
         match result {

@@ -27,6 +27,7 @@ pub struct Config {
     pub tls: TlsConfig,
     pub log: LogConfig,
     pub licences: LicenceConfig,
+    pub mediacentre: MediacentreConfig,
     pub debug: DebugConfig,
 }
 
@@ -108,6 +109,18 @@ pub struct LicenceConfig {
     pub deletion_grace_days: u32,
 }
 
+/// The médiacentre listing and its embeddable widget.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediacentreConfig {
+    /// Lifetime of the widget tokens an ENT's server obtains for its users' browsers.
+    /// `SESAME_MEDIACENTRE__WIDGET_TOKEN_TTL_SECS`, default 300.
+    pub widget_token_ttl_secs: u64,
+    /// Serve the demo ENT page `/demo/ent` on the public listener (`sesame demo` turns it on).
+    /// `SESAME_MEDIACENTRE__DEMO_PAGE`, default false.
+    pub demo_page: bool,
+}
+
 /// Operator drills; never enable in production.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -132,6 +145,7 @@ impl Default for Config {
             tls: TlsConfig { cert: None, key: None, client_ca: Vec::new(), identify_by: IdentifyBy::Fingerprint },
             log: LogConfig { format: LogFormat::Text, level: "info".into() },
             licences: LicenceConfig { deletion_grace_days: 15 },
+            mediacentre: MediacentreConfig { widget_token_ttl_secs: 300, demo_page: false },
             debug: DebugConfig::default(),
         }
     }

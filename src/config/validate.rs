@@ -33,6 +33,9 @@ impl Config {
         if let Some(path) = self.tls.client_ca.iter().find(|p| !p.is_file()) {
             return Err(ConfigError::key("tls.client_ca", format!("file {} does not exist", path.display())));
         }
+        if !(10..=3600).contains(&self.mediacentre.widget_token_ttl_secs) {
+            return Err(ConfigError::key("mediacentre.widget_token_ttl_secs", "must be between 10 and 3600 seconds"));
+        }
         EnvFilter::try_new(&self.log.level).map_err(|e| ConfigError::key("log.level", e))?;
         Ok(())
     }

@@ -11,6 +11,7 @@ pub mod public;
 pub mod siren_isni;
 pub mod subscription;
 pub mod uai;
+pub mod web_origin;
 
 pub use licence::LicenceCount;
 pub use profile::Profile;

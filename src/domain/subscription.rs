@@ -133,10 +133,7 @@ impl Subscription {
 
     /// When the subscription ends: `finValidite`, else the end (31 August) of `anneeFinValidite`.
     pub fn ends_at(&self) -> Option<NaiveDateTime> {
-        self.valid_until.or_else(|| {
-            let (_, last) = parse_school_year(self.end_school_year.as_deref()?)?;
-            NaiveDate::from_ymd_opt(last, 8, 31)?.and_hms_opt(23, 59, 59)
-        })
+        end_of_validity(self.valid_until, self.end_school_year.as_deref())
     }
 
     /// Whether the subscription is in force at `now`.
@@ -198,6 +195,15 @@ impl Subscription {
             _ => Ok(()),
         }
     }
+}
+
+/// When a subscription stops granting: `finValidite`, else the end (31 August 23:59:59) of the last
+/// year of `anneeFinValidite`. `None` when neither is usable.
+pub fn end_of_validity(valid_until: Option<NaiveDateTime>, end_school_year: Option<&str>) -> Option<NaiveDateTime> {
+    valid_until.or_else(|| {
+        let (_, last) = parse_school_year(end_school_year?)?;
+        NaiveDate::from_ymd_opt(last, 8, 31)?.and_hms_opt(23, 59, 59)
+    })
 }
 
 /// `YYYY-YYYY` with the second year after the first, at most ten years apart (RG7, RG10).

@@ -74,9 +74,18 @@ impl Application {
     }
 
     /// As `build`, on an existing pool whose schema is current.
-    pub fn build_with_pool(config: Config, pool: Pool) -> Result<Self, StartError> {
+    pub fn build_with_pool(mut config: Config, pool: Pool) -> Result<Self, StartError> {
         tls::install_crypto_provider();
         let tls_material = TlsMaterial::prepare(&config)?;
+        let public_listener = bind(config.http.public_addr)?;
+        let public_addr = public_listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr: config.http.public_addr, source })?;
+        if config.http.public_url.is_none() {
+            // Links handed out (entry URLs, widget endpoints) must carry the port actually bound.
+            let scheme = if config.http.public_tls { "https" } else { "http" };
+            config.http.public_url = Some(format!("{scheme}://{public_addr}"));
+        }
         let keys = KeyMaterial::load_or_create(&KeyPaths::in_data_dir(&config.data_dir))?;
         let pseudonyms = Arc::new(Pseudonyms::new(&keys.pseudonym_secret));
         let config = Arc::new(config);
@@ -86,10 +95,6 @@ impl Application {
         let shutdown = Duration::from_secs(config.http.shutdown_timeout_secs);
         let workers = if config.http.workers == 0 { num_workers() } else { config.http.workers };
 
-        let public_listener = bind(config.http.public_addr)?;
-        let public_addr = public_listener
-            .local_addr()
-            .map_err(|source| StartError::Bind { addr: config.http.public_addr, source })?;
         let (public_state, public_metrics, debug_routes) = (state.clone(), metrics.public, config.debug.wait_route);
         let public = HttpServer::new(move || {
             App::new()
@@ -97,6 +102,7 @@ impl Application {
                 .wrap(public_metrics.clone())
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .configure(health::configure)
+                .configure(crate::mediacentre::configure_public)
                 .configure(|cfg| {
                     if debug_routes {
                         debug::configure(cfg);
@@ -125,6 +131,7 @@ impl Application {
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .configure(health::configure)
                 .configure(caller::configure)
+                .configure(crate::mediacentre::configure_mtls)
         })
         .workers(workers)
         .shutdown_timeout(shutdown.as_secs())

@@ -9,11 +9,14 @@ pub mod audit;
 pub mod catalogue;
 mod connection;
 pub mod directory;
+pub mod entitlements;
 mod migrations;
 pub mod partners;
 pub mod schema;
+pub mod schools;
 pub mod subscriptions;
 mod transaction;
+pub mod widget_origins;
 
 pub use connection::{AnyConnection, Backend, DatabaseUrl, Pool, PooledConnection, StoreError};
 pub use migrations::{has_pending_migrations, run_migrations};

@@ -7,6 +7,7 @@ mod contracts;
 mod demo;
 mod first_start;
 mod health;
+mod mediacentre;
 mod mtls;
 mod shutdown;
 mod store_schema;

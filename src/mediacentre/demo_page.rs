@@ -1,0 +1,5 @@
+//! `GET /demo/ent`: placeholder.
+use actix_web::HttpResponse;
+pub(super) async fn demo_ent_page() -> HttpResponse {
+    HttpResponse::NotFound().finish()
+}

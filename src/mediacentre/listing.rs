@@ -1,0 +1,117 @@
+//! What a person's médiacentre lists: the entitlement resolution of the ledger (the one source of
+//! truth, shared with sign-on) joined with the catalogue's notices. No HTTP here.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDateTime;
+
+use crate::domain::Uai;
+use crate::domain::catalogue::ResourceNotice;
+use crate::store::entitlements::{self, Grant, Resolution};
+use crate::store::{AnyConnection, StoreError, catalogue, schools};
+
+/// Which of the person's schools to list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// One school: the GAR's call.
+    School(Uai),
+    /// Every school of the person in one answer, each resource tagged with its schools.
+    AllSchools,
+}
+
+/// A school a resource is granted in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct School {
+    pub uai: Uai,
+    /// `GARStructureNomCourant`; only filled for [`Scope::AllSchools`].
+    pub name: String,
+}
+
+/// One listed resource.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub notice: ResourceNotice,
+    /// Where it is granted, by UAI; never empty.
+    pub schools: Vec<School>,
+}
+
+/// The resources a person may open, ordered by title then id.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Listing {
+    pub entries: Vec<Entry>,
+}
+
+/// Why there is no listing.
+#[derive(Debug, thiserror::Error)]
+pub enum ListingError {
+    #[error("unknown school, or a school of another ENT project")]
+    UnknownSchool,
+    #[error("unknown person")]
+    UnknownPerson,
+    #[error("the person is not attached to the school")]
+    NotInSchool,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Lists what `gar_id` of `ent_id` may open at `now`.
+pub fn list(
+    conn: &mut AnyConnection,
+    ent_id: &str,
+    gar_id: &str,
+    scope: &Scope,
+    now: NaiveDateTime,
+) -> Result<Listing, ListingError> {
+    // Resource id → the schools granting it.
+    let mut granted: BTreeMap<String, BTreeSet<Uai>> = BTreeMap::new();
+    let mut add = |uai: &Uai, grants: Vec<Grant>| {
+        for grant in grants {
+            granted.entry(grant.resource_id).or_default().insert(uai.clone());
+        }
+    };
+    let all_schools = match scope {
+        Scope::School(uai) => {
+            match entitlements::resolve(conn, ent_id, gar_id, uai, now)? {
+                Resolution::UnknownSchool => return Err(ListingError::UnknownSchool),
+                Resolution::UnknownPerson => return Err(ListingError::UnknownPerson),
+                Resolution::NotInSchool => return Err(ListingError::NotInSchool),
+                Resolution::Granted(grants) => add(uai, grants),
+            }
+            false
+        }
+        Scope::AllSchools => {
+            let schools = entitlements::resolve_all(conn, ent_id, gar_id, now)?.ok_or(ListingError::UnknownPerson)?;
+            for (uai, grants) in schools {
+                add(&uai, grants);
+            }
+            true
+        }
+    };
+
+    let ids: Vec<&str> = granted.keys().map(String::as_str).collect();
+    let notices = catalogue::find_notices(conn, &ids)?;
+    if notices.len() < ids.len() {
+        // A subscription may precede its resource's notice: nothing to show until it is imported.
+        tracing::debug!(missing = ids.len() - notices.len(), "granted resources without a notice are not listed");
+    }
+    let names = if all_schools {
+        let uais: BTreeSet<&str> = granted.values().flatten().map(Uai::as_str).collect();
+        schools::names(conn, ent_id, &uais.into_iter().collect::<Vec<_>>())?
+    } else {
+        Default::default()
+    };
+    let mut entries: Vec<Entry> = notices
+        .into_iter()
+        .map(|notice| {
+            let schools = granted
+                .get(&notice.id)
+                .into_iter()
+                .flatten()
+                .map(|uai| School { uai: uai.clone(), name: names.get(uai.as_str()).cloned().unwrap_or_default() })
+                .collect();
+            Entry { notice, schools }
+        })
+        .collect();
+    entries.sort_by(|a, b| (&a.notice.name, &a.notice.id).cmp(&(&b.notice.name, &b.notice.id)));
+    Ok(Listing { entries })
+}
