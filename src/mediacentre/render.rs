@@ -5,6 +5,7 @@
 //! `urlSourceEtiquette`) are `""` when the notice has none, as in the GAR's own answers.
 
 use quick_xml::Writer;
+use quick_xml::escape::partial_escape;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use serde::Serialize;
 
@@ -180,9 +181,9 @@ fn xml(resources: &[Ressource]) -> Vec<u8> {
     writer.into_inner()
 }
 
-/// `<name>value</name>`, the value escaped.
+/// `<name>value</name>`, with `&`, `<` and `>` escaped (quotes need none in text).
 pub(super) fn text_element<W: std::io::Write>(writer: &mut Writer<W>, name: &str, value: &str) -> std::io::Result<()> {
     writer.write_event(Event::Start(BytesStart::new(name)))?;
-    writer.write_event(Event::Text(BytesText::new(value)))?;
+    writer.write_event(Event::Text(BytesText::from_escaped(partial_escape(value))))?;
     writer.write_event(Event::End(BytesEnd::new(name)))
 }
