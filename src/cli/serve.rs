@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::demo;
 use crate::http::Application;
 use crate::pki::TlsPaths;
-use crate::store::{self, DatabaseUrl};
+use crate::store::{self, DatabaseUrl, widget_origins};
 
 pub(super) fn serve(config: Config) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
@@ -47,6 +47,7 @@ pub(super) fn demo(mut config: Config) -> anyhow::Result<()> {
         }
     }
     config.database.url = Some(DatabaseUrl::Sqlite(db).to_string());
+    config.mediacentre.demo_page = true;
     let mut conn = config.database_url().connect()?;
     store::run_migrations(&mut conn)?;
     let loaded = demo::load(&mut conn).context("loading the demo académie failed")?;
@@ -61,11 +62,25 @@ pub(super) fn demo(mut config: Config) -> anyhow::Result<()> {
 
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(config.clone())?;
+        let ent_page = allow_demo_ent_page(&config, &app, &loaded.ents)?;
         print_listeners(&config, &app);
         print_demo_urls(&config, &app, &certificates);
+        println!("\nDemo ENT page with the médiacentre widget: {ent_page}/demo/ent");
         app.run_until_stopped().await?;
         Ok(())
     })
+}
+
+/// The demo ENT page is opened as `localhost` while Sesame's public URL names the IP address, so
+/// the page and the listing are different origins, as on a real ENT; every demo ENT allows it.
+fn allow_demo_ent_page(config: &Config, app: &Application, ents: &[String]) -> anyhow::Result<String> {
+    let page =
+        format!("http{}://localhost:{}", if config.http.public_tls { "s" } else { "" }, app.public_addr().port());
+    let mut conn = config.database_url().connect()?;
+    for ent in ents {
+        widget_origins::add(&mut conn, ent, &page)?;
+    }
+    Ok(page)
 }
 
 fn print_demo_urls(config: &Config, app: &Application, certificates: &[(PathBuf, PathBuf)]) {

@@ -3,6 +3,7 @@
 
 mod fixtures;
 mod generate;
+pub mod personas;
 pub mod settings;
 mod summary;
 

@@ -10,7 +10,8 @@
 //! Public listener (browsers):
 //! - `GET /mediacentre/widget.js`: the web component;
 //! - `GET /mediacentre/v1/ressources` (+ CORS preflight): the listing, with a widget token;
-//! - `GET /demo/ent`: a demo ENT page embedding the widget (only with `mediacentre.demo_page`).
+//! - `GET /demo/ent` (+ `/demo/ent/token`): a demo ENT page embedding the widget (only with
+//!   `mediacentre.demo_page`).
 
 mod demo_page;
 mod diffusables;
@@ -54,5 +55,6 @@ pub fn configure_public(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(widget::widget_listing))
                 .route(web::method(actix_web::http::Method::OPTIONS).to(widget::widget_preflight)),
         )
-        .route("/demo/ent", web::get().to(demo_page::demo_ent_page));
+        .route("/demo/ent", web::get().to(demo_page::demo_ent_page))
+        .route("/demo/ent/token", web::get().to(demo_page::demo_ent_token));
 }

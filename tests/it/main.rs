@@ -1,6 +1,7 @@
 //! Integration tests: one binary, a real node per test (see `common`).
 
 mod audit_log;
+mod catalogue_import;
 mod cli;
 mod common;
 mod contracts;
