@@ -119,6 +119,11 @@ pub struct MediacentreConfig {
     /// Serve the demo ENT page `/demo/ent` on the public listener (`sesame demo` turns it on).
     /// `SESAME_MEDIACENTRE__DEMO_PAGE`, default false.
     pub demo_page: bool,
+    /// Each node keeps the catalogue's notices in memory and checks the database for changed ones
+    /// at most this often (seconds; 0 checks on every listing). Grants are never cached: only how
+    /// an already granted resource is described may lag by this much after an import.
+    /// `SESAME_MEDIACENTRE__CATALOGUE_REFRESH_SECS`, default 2.
+    pub catalogue_refresh_secs: u64,
 }
 
 /// Operator drills; never enable in production.
@@ -145,7 +150,7 @@ impl Default for Config {
             tls: TlsConfig { cert: None, key: None, client_ca: Vec::new(), identify_by: IdentifyBy::Fingerprint },
             log: LogConfig { format: LogFormat::Text, level: "info".into() },
             licences: LicenceConfig { deletion_grace_days: 15 },
-            mediacentre: MediacentreConfig { widget_token_ttl_secs: 300, demo_page: false },
+            mediacentre: MediacentreConfig { widget_token_ttl_secs: 300, demo_page: false, catalogue_refresh_secs: 2 },
             debug: DebugConfig::default(),
         }
     }

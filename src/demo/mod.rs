@@ -4,6 +4,7 @@
 mod fixtures;
 mod generate;
 pub mod personas;
+pub mod scale;
 pub mod settings;
 mod summary;
 

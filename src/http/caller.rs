@@ -18,8 +18,8 @@ use tokio::net::TcpStream;
 use super::server::AppState;
 use crate::config::IdentifyBy;
 use crate::pki::CertificateInfo;
-use crate::store::StoreError;
 use crate::store::partners::{self, CallerKind, CertificateKey, RegisteredCaller};
+use crate::store::{AnyConnection, StoreError};
 
 /// The verified leaf certificate of the connection, stored when the connection opens.
 #[derive(Clone, Debug)]
@@ -86,17 +86,22 @@ impl Caller {
         };
         let state = req.app_data::<web::Data<AppState>>().expect("AppState is registered").clone();
         let identify_by = state.config.tls.identify_by;
-        let found = state
-            .store(move |conn| {
-                let key = match identify_by {
-                    IdentifyBy::Fingerprint => CertificateKey::Fingerprint(&info.fingerprint),
-                    IdentifyBy::Subject => CertificateKey::Subject(&info.subject),
-                };
-                partners::find_caller(conn, key)
-            })
-            .await?;
-        let RegisteredCaller { kind, id, name } = found.ok_or(CallerError::Unregistered)?;
-        Ok(Self { kind, id, name })
+        let found = state.store(move |conn| Self::find(conn, identify_by, &info)).await?;
+        found.ok_or(CallerError::Unregistered)
+    }
+
+    /// The registered caller a verified certificate belongs to, looked up on `conn`: for handlers
+    /// that identify their caller in the same database round trip as their own work.
+    pub fn find(
+        conn: &mut AnyConnection,
+        identify_by: IdentifyBy,
+        info: &CertificateInfo,
+    ) -> Result<Option<Self>, StoreError> {
+        let key = match identify_by {
+            IdentifyBy::Fingerprint => CertificateKey::Fingerprint(&info.fingerprint),
+            IdentifyBy::Subject => CertificateKey::Subject(&info.subject),
+        };
+        Ok(partners::find_caller(conn, key)?.map(|RegisteredCaller { kind, id, name }| Self { kind, id, name }))
     }
 }
 

@@ -25,6 +25,9 @@ pub struct AppState {
     /// Signing key and pseudonym secret, loaded once at start.
     pub keys: Arc<KeyMaterial>,
     pub pseudonyms: Arc<Pseudonyms>,
+    /// One permit per pooled connection: requests beyond the pool wait here, asynchronously,
+    /// rather than as parked blocking threads contending for the pool's lock.
+    pub db_permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -34,6 +37,7 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
     {
+        let _permit = self.db_permits.acquire().await.map_err(|_| StoreError::Cancelled)?;
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || work(&mut *pool.get()?)).await.map_err(|_| StoreError::Cancelled)?
     }
@@ -89,8 +93,14 @@ impl Application {
         let keys = KeyMaterial::load_or_create(&KeyPaths::in_data_dir(&config.data_dir))?;
         let pseudonyms = Arc::new(Pseudonyms::new(&keys.pseudonym_secret));
         let config = Arc::new(config);
-        let state =
-            web::Data::new(AppState { config: config.clone(), pool: pool.clone(), keys: Arc::new(keys), pseudonyms });
+        let db_permits = Arc::new(tokio::sync::Semaphore::new(pool.max_size() as usize));
+        let state = web::Data::new(AppState {
+            config: config.clone(),
+            pool: pool.clone(),
+            keys: Arc::new(keys),
+            pseudonyms,
+            db_permits,
+        });
         let metrics = Metrics::new(pool.clone())?;
         let shutdown = Duration::from_secs(config.http.shutdown_timeout_secs);
         let workers = if config.http.workers == 0 { num_workers() } else { config.http.workers };

@@ -1,46 +1,71 @@
 //! `GET /ressources/{idENT}/{UAI}/{GARPersonIdentifiant}` (mutual TLS): the GAR's listing call, and
 //! `GET /ressources/{idENT}/-/{GARPersonIdentifiant}`, every school of the person in one answer.
+//!
+//! The hottest path of Sesame: the caller's certificate, the grants and the notices are read in
+//! one trip to the blocking pool, on one database snapshot.
+
+use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 
 use super::error::ApiError;
-use super::listing::{self, ListingError, Scope};
+use super::listing::{self, Listing, ListingError, Notices, Scope};
+use super::notice_cache::NoticeCache;
 use super::render::{self, Context};
 use super::respond;
 use crate::domain::Uai;
 use crate::http::AppState;
-use crate::http::caller::{CallerError, EntCaller};
+use crate::http::caller::{Caller, CallerError, PeerCertificate};
+use crate::pki::CertificateInfo;
+use crate::store::partners::CallerKind;
+use crate::store::{StoreError, read_snapshot};
 
 /// The `{UAI}` segment that asks for every school of the person.
 pub const ALL_SCHOOLS: &str = "-";
 
+/// Who asks for a listing.
+pub(super) enum Access {
+    /// An ENT server, by its certificate: checked against the `idENT` it asks about.
+    Certificate(CertificateInfo),
+    /// A browser with a widget token, already opened: the token names the ENT project.
+    Token,
+}
+
 pub(super) async fn list_resources(
     req: HttpRequest,
-    caller: Result<EntCaller, CallerError>,
     path: web::Path<(String, String, String)>,
     state: web::Data<AppState>,
+    cache: web::Data<NoticeCache>,
 ) -> Result<HttpResponse, ApiError> {
     let resource = req.path();
-    let EntCaller(caller) = caller.map_err(|e| ApiError::caller(&e, resource))?;
+    let Some(PeerCertificate(certificate)) = req.conn_data::<PeerCertificate>().cloned() else {
+        return Err(ApiError::caller(&CallerError::NoCertificate, resource));
+    };
     let (ent_id, uai, gar_id) = path.into_inner();
-    // Checked first, so that one project cannot learn anything about another's schools or people.
-    if caller.id != ent_id {
-        return Err(ApiError::foreign_ent(resource));
-    }
     let scope = if uai == ALL_SCHOOLS {
         Scope::AllSchools
     } else {
         Scope::School(Uai::parse(&uai).map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "UAI invalide", resource))?)
     };
-    serve(&req, &state, ent_id, gar_id, scope).await
+    serve(&req, &state, cache.into_inner(), Access::Certificate(certificate), ent_id, gar_id, scope).await
 }
 
-/// Resolves, renders and answers a listing; shared with the widget's token-authenticated endpoint.
+/// Why a listing was refused, found in the blocking work.
+enum Refusal {
+    Caller(CallerError),
+    ForeignEnt,
+    Listing(ListingError),
+}
+
+/// Identifies the caller (certificate access), resolves, renders and answers a listing; shared
+/// with the widget's token-authenticated endpoint.
 pub(super) async fn serve(
     req: &HttpRequest,
     state: &AppState,
+    cache: std::sync::Arc<NoticeCache>,
+    access: Access,
     ent_id: String,
     gar_id: String,
     scope: Scope,
@@ -49,17 +74,41 @@ pub(super) async fn serve(
     let format = respond::negotiate(req);
     let with_schools = scope == Scope::AllSchools;
     let ent = ent_id.clone();
+    let identify_by = state.config.tls.identify_by;
+    let refresh = Duration::from_secs(state.config.mediacentre.catalogue_refresh_secs);
     let now = Utc::now().naive_utc();
-    let listing = state
-        .store(move |conn| Ok(listing::list(conn, &ent, &gar_id, &scope, now)))
+    let outcome = state
+        .store(move |conn| {
+            read_snapshot(conn, |conn| -> Result<Result<Listing, Refusal>, StoreError> {
+                if let Access::Certificate(certificate) = &access {
+                    // Checked first, so that one project learns nothing about another's schools or people.
+                    match Caller::find(conn, identify_by, certificate)? {
+                        None => return Ok(Err(Refusal::Caller(CallerError::Unregistered))),
+                        Some(c) if c.kind != CallerKind::Ent => {
+                            return Ok(Err(Refusal::Caller(CallerError::WrongKind("an ENT project"))));
+                        }
+                        Some(c) if c.id != ent => return Ok(Err(Refusal::ForeignEnt)),
+                        Some(_) => {}
+                    }
+                }
+                let notices = Notices { cache: &cache, refresh };
+                match listing::list(conn, &notices, &ent, &gar_id, &scope, now) {
+                    Ok(listing) => Ok(Ok(listing)),
+                    Err(ListingError::Store(e)) => Err(e),
+                    Err(refused) => Ok(Err(Refusal::Listing(refused))),
+                }
+            })
+        })
         .await
-        .map_err(|e| ApiError::store(&e, resource))?
-        .map_err(|e| match e {
-            ListingError::UnknownSchool => ApiError::unknown_school(resource),
-            ListingError::UnknownPerson => ApiError::unknown_person(resource),
-            ListingError::NotInSchool => ApiError::not_in_school(resource),
-            ListingError::Store(e) => ApiError::store(&e, resource),
-        })?;
+        .map_err(|e| ApiError::store(&e, resource))?;
+    let listing = outcome.map_err(|refusal| match refusal {
+        Refusal::Caller(e) => ApiError::caller(&e, resource),
+        Refusal::ForeignEnt => ApiError::foreign_ent(resource),
+        Refusal::Listing(ListingError::UnknownSchool) => ApiError::unknown_school(resource),
+        Refusal::Listing(ListingError::UnknownPerson) => ApiError::unknown_person(resource),
+        Refusal::Listing(ListingError::NotInSchool) => ApiError::not_in_school(resource),
+        Refusal::Listing(ListingError::Store(e)) => ApiError::store(&e, resource),
+    })?;
     let public_url = state.config.public_url();
     let context = Context { public_url: &public_url, ent_id: &ent_id, with_schools };
     let body = render::render(&listing, format, &context);

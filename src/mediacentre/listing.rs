@@ -2,13 +2,16 @@
 //! truth, shared with sign-on) joined with the catalogue's notices. No HTTP here.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::NaiveDateTime;
 
+use super::notice_cache::NoticeCache;
 use crate::domain::Uai;
 use crate::domain::catalogue::ResourceNotice;
 use crate::store::entitlements::{self, Grant, Resolution};
-use crate::store::{AnyConnection, StoreError, catalogue, schools};
+use crate::store::{AnyConnection, StoreError, schools};
 
 /// Which of the person's schools to list.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,7 +33,7 @@ pub struct School {
 /// One listed resource.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
-    pub notice: ResourceNotice,
+    pub notice: Arc<ResourceNotice>,
     /// Where it is granted, by UAI; never empty.
     pub schools: Vec<School>,
 }
@@ -54,9 +57,16 @@ pub enum ListingError {
     Store(#[from] StoreError),
 }
 
+/// Where a listing reads the catalogue's notices, and how stale they may be.
+pub struct Notices<'a> {
+    pub cache: &'a NoticeCache,
+    pub refresh: Duration,
+}
+
 /// Lists what `gar_id` of `ent_id` may open at `now`.
 pub fn list(
     conn: &mut AnyConnection,
+    notices: &Notices,
     ent_id: &str,
     gar_id: &str,
     scope: &Scope,
@@ -89,10 +99,10 @@ pub fn list(
     };
 
     let ids: Vec<&str> = granted.keys().map(String::as_str).collect();
-    let notices = catalogue::find_notices(conn, &ids)?;
-    if notices.len() < ids.len() {
+    let found = notices.cache.get(conn, &ids, notices.refresh)?;
+    if found.len() < ids.len() {
         // A subscription may precede its resource's notice: nothing to show until it is imported.
-        tracing::debug!(missing = ids.len() - notices.len(), "granted resources without a notice are not listed");
+        tracing::debug!(missing = ids.len() - found.len(), "granted resources without a notice are not listed");
     }
     let names = if all_schools {
         let uais: BTreeSet<&str> = granted.values().flatten().map(Uai::as_str).collect();
@@ -100,7 +110,7 @@ pub fn list(
     } else {
         Default::default()
     };
-    let mut entries: Vec<Entry> = notices
+    let mut entries: Vec<Entry> = found
         .into_iter()
         .map(|notice| {
             let schools = granted

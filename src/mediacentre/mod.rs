@@ -19,6 +19,7 @@ mod entry_url;
 mod error;
 mod list;
 pub mod listing;
+pub mod notice_cache;
 mod render;
 mod respond;
 pub mod token;
@@ -30,25 +31,28 @@ use actix_web::web;
 
 pub use entry_url::access_url;
 pub use error::ApiError;
+use notice_cache::NoticeCache;
 
 /// Routes for ENT servers; responses are gzipped when the client asks (OPEN-ENT-NG always does).
 pub fn configure_mtls(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/ressources/{idENT}/{UAI}/{GARPersonIdentifiant}")
-            .wrap(Compress::default())
-            .route(web::get().to(list::list_resources)),
-    )
-    .service(
-        web::resource("/ressourcesDiffusables")
-            .wrap(Compress::default())
-            .route(web::get().to(diffusables::list_distributables)),
-    )
-    .route("/mediacentre/v1/{idENT}/tokens", web::post().to(tokens::issue_token));
+    cfg.app_data(web::Data::new(NoticeCache::default()))
+        .service(
+            web::resource("/ressources/{idENT}/{UAI}/{GARPersonIdentifiant}")
+                .wrap(Compress::default())
+                .route(web::get().to(list::list_resources)),
+        )
+        .service(
+            web::resource("/ressourcesDiffusables")
+                .wrap(Compress::default())
+                .route(web::get().to(diffusables::list_distributables)),
+        )
+        .route("/mediacentre/v1/{idENT}/tokens", web::post().to(tokens::issue_token));
 }
 
 /// Routes for browsers.
 pub fn configure_public(cfg: &mut web::ServiceConfig) {
-    cfg.route("/mediacentre/widget.js", web::get().to(widget::widget_js))
+    cfg.app_data(web::Data::new(NoticeCache::default()))
+        .route("/mediacentre/widget.js", web::get().to(widget::widget_js))
         .service(
             web::resource(tokens::WIDGET_LISTING_PATH)
                 .wrap(Compress::default())

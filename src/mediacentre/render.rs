@@ -42,7 +42,9 @@ pub fn render(listing: &Listing, format: Format, context: &Context) -> Vec<u8> {
     match format {
         Format::Json => {
             let document = Document { liste_ressources: ListeRessources { ressource: resources } };
-            serde_json::to_vec(&document).expect("strings and arrays always serialize")
+            let mut body = Vec::with_capacity(64 + document.liste_ressources.ressource.len() * 1536);
+            serde_json::to_writer(&mut body, &document).expect("strings and arrays always serialize");
+            body
         }
         Format::Xml => xml(&resources),
     }

@@ -16,6 +16,7 @@ use chrono::Utc;
 use super::error::ApiError;
 use super::list;
 use super::listing::Scope;
+use super::notice_cache::NoticeCache;
 use super::respond;
 use super::token::{TokenError, TokenKey};
 use crate::domain::web_origin::WebOrigin;
@@ -65,7 +66,11 @@ pub(super) async fn widget_preflight(req: HttpRequest, state: web::Data<AppState
 }
 
 /// `GET /mediacentre/v1/ressources`: the listing of the token's person.
-pub(super) async fn widget_listing(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+pub(super) async fn widget_listing(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    cache: web::Data<NoticeCache>,
+) -> HttpResponse {
     let resource = req.path().to_owned();
     let origin = origin(&req);
     let key = TokenKey::derive(&state.keys.pseudonym_secret);
@@ -101,7 +106,9 @@ pub(super) async fn widget_listing(req: HttpRequest, state: web::Data<AppState>)
         }
     }
     let scope = claims.uai.map_or(Scope::AllSchools, Scope::School);
-    let mut response = match list::serve(&req, &state, claims.ent_id, claims.gar_id, scope).await {
+    let access = list::Access::Token;
+    let served = list::serve(&req, &state, cache.into_inner(), access, claims.ent_id, claims.gar_id, scope).await;
+    let mut response = match served {
         Ok(response) => response,
         Err(e) => e.error_response(),
     };

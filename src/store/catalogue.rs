@@ -169,6 +169,10 @@ pub fn upsert_notices(
                 }
                 Some(stored) if stored != name => {
                     diesel::update(publishers::table.find(id)).set(publishers::name.eq(name)).execute(conn)?;
+                    // Their listings show the new name: readers watch `updated_at` for changes.
+                    diesel::update(resources::table.filter(resources::publisher_id.eq(id)))
+                        .set(resources::updated_at.eq(Utc::now().naive_utc()))
+                        .execute(conn)?;
                     counts.publishers_renamed += 1;
                 }
                 Some(_) => {}
@@ -213,11 +217,20 @@ fn same_resource(stored: &ResourceNotice, notice: &ResourceNotice) -> bool {
 type NoticeTuple = (
     (String, String, String, String, String, Option<String>, String, String, String),
     (String, String, String, String, String, String, Option<String>, Option<String>, Option<String>),
-    String,
+    (String, NaiveDateTime),
 );
 
 /// The stored resources among `ids`, as notices (publisher name included), in no particular order.
 pub fn find_notices(conn: &mut AnyConnection, ids: &[&str]) -> Result<Vec<ResourceNotice>, StoreError> {
+    Ok(find_versioned_notices(conn, ids)?.into_iter().map(|(notice, _)| notice).collect())
+}
+
+/// As [`find_notices`], each with its `updated_at`, which every change of what the notice shows
+/// moves (a publisher's new name included).
+pub fn find_versioned_notices(
+    conn: &mut AnyConnection,
+    ids: &[&str],
+) -> Result<Vec<(ResourceNotice, NaiveDateTime)>, StoreError> {
     let mut found = Vec::with_capacity(ids.len());
     // Bounded IN lists: an import may name thousands of resources.
     for chunk in ids.chunks(1_000) {
@@ -247,11 +260,12 @@ pub fn find_notices(conn: &mut AnyConnection, ids: &[&str]) -> Result<Vec<Resour
                     resources::description,
                     resources::family_parent_id,
                 ),
-                resources::url,
+                (resources::url, resources::updated_at),
             ))
             .load(conn)?;
         for row in rows {
-            found.push(notice_from_row(row)?);
+            let updated_at = row.2.1;
+            found.push((notice_from_row(row)?, updated_at));
         }
     }
     Ok(found)
@@ -271,7 +285,7 @@ fn notice_from_row(row: NoticeTuple) -> Result<ResourceNotice, StoreError> {
             description,
             mother,
         ),
-        url,
+        (url, _),
     ) = row;
     Ok(ResourceNotice {
         id_type,
@@ -306,6 +320,11 @@ fn stored_terms(json: &str) -> Result<Vec<VocabularyTerm>, StoreError> {
 
 fn stored_company(id: String) -> Result<SirenIsni, StoreError> {
     SirenIsni::parse(&id).map_err(corrupt)
+}
+
+/// Every resource's id and `updated_at`.
+pub fn versions(conn: &mut AnyConnection) -> Result<Vec<(String, NaiveDateTime)>, StoreError> {
+    Ok(resources::table.select((resources::id, resources::updated_at)).load(conn)?)
 }
 
 /// For each of `ids` that is stored, its family mother (`None` when it has none).

@@ -9,6 +9,9 @@
 //! - ETABL: the subscription covers the school and one of the person's publics there (their
 //!   profiles, through `Profile::public`) is in its `publicCible`;
 //! - a deleted subscription keeps granting for `DELETION_GRACE_DAYS` after its deletion.
+//!
+//! The listing runs `resolve` on every call: its queries are static and run on the concrete
+//! connection (`per_backend!`), so that they stay prepared.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -19,7 +22,7 @@ use super::schema::{
     assignment_seats, establishments, person_establishments, person_profiles, persons, subscription_establishments,
     subscription_publics, subscriptions,
 };
-use super::{AnyConnection, StoreError};
+use super::{AnyConnection, StoreError, per_backend};
 use crate::domain::subscription::{AssignmentType, end_of_validity};
 use crate::domain::{Profile, Uai};
 
@@ -58,23 +61,40 @@ pub fn resolve(
     uai: &Uai,
     now: NaiveDateTime,
 ) -> Result<Resolution, StoreError> {
-    let school_known: bool = diesel::select(diesel::dsl::exists(
+    let school_known: bool = per_backend!(conn, c => diesel::select(diesel::dsl::exists(
         establishments::table.find(uai.as_str()).filter(establishments::ent_id.eq(ent_id)),
     ))
-    .get_result(conn)?;
+    .get_result(c))?;
     if !school_known {
         return Ok(Resolution::UnknownSchool);
     }
-    let Some(person_id) = current_person(conn, ent_id, gar_id)? else {
+    // The person, whether attached to the school, and their profiles there: one row per profile.
+    let rows: Vec<(i64, bool, Option<String>)> = per_backend!(conn, c => persons::table
+        .left_join(
+            person_profiles::table
+                .on(person_profiles::person_id.eq(persons::id).and(person_profiles::uai.eq(uai.as_str()))),
+        )
+        .filter(persons::ent_id.eq(ent_id))
+        .filter(persons::gar_id.eq(gar_id))
+        .filter(persons::removed_at.is_null())
+        .select((
+            persons::id,
+            diesel::dsl::exists(
+                person_establishments::table
+                    .filter(person_establishments::person_id.eq(persons::id))
+                    .filter(person_establishments::uai.eq(uai.as_str())),
+            ),
+            person_profiles::profile.nullable(),
+        ))
+        .load(c))?;
+    let Some(&(person_id, attached, _)) = rows.first() else {
         return Ok(Resolution::UnknownPerson);
     };
-    let attached: bool =
-        diesel::select(diesel::dsl::exists(person_establishments::table.find((person_id, uai.as_str()))))
-            .get_result(conn)?;
     if !attached {
         return Ok(Resolution::NotInSchool);
     }
-    Ok(Resolution::Granted(grants_at(conn, person_id, uai, now)?))
+    let publics = publics(rows.iter().filter_map(|row| row.2.as_deref()));
+    Ok(Resolution::Granted(grants_at(conn, person_id, uai, &publics, now)?))
 }
 
 /// Resolves every school of the person, by UAI; `None` when the person is unknown.
@@ -84,31 +104,45 @@ pub fn resolve_all(
     gar_id: &str,
     now: NaiveDateTime,
 ) -> Result<Option<BTreeMap<Uai, Vec<Grant>>>, StoreError> {
-    let Some(person_id) = current_person(conn, ent_id, gar_id)? else {
+    let person_id: Option<i64> = persons::table
+        .filter(persons::ent_id.eq(ent_id))
+        .filter(persons::gar_id.eq(gar_id))
+        .filter(persons::removed_at.is_null())
+        .select(persons::id)
+        // Not `first`: SQLite re-prepares a statement whose `LIMIT ?` gets a new binding.
+        .get_result(conn)
+        .optional()?;
+    let Some(person_id) = person_id else {
         return Ok(None);
     };
-    let schools: Vec<String> = person_establishments::table
+    // The person's schools (in the project) and profiles there: one row per school and profile.
+    let rows: Vec<(String, Option<String>)> = person_establishments::table
         .inner_join(establishments::table)
+        .left_join(
+            person_profiles::table.on(person_profiles::person_id
+                .eq(person_establishments::person_id)
+                .and(person_profiles::uai.eq(person_establishments::uai))),
+        )
         .filter(person_establishments::person_id.eq(person_id))
         .filter(establishments::ent_id.eq(ent_id))
-        .select(person_establishments::uai)
+        .select((person_establishments::uai, person_profiles::profile.nullable()))
         .load(conn)?;
+    let mut profiles: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (uai, profile) in rows {
+        profiles.entry(uai).or_default().extend(profile);
+    }
     let mut all = BTreeMap::new();
-    for uai in schools.iter().filter_map(|uai| Uai::parse(uai).ok()) {
-        let grants = grants_at(conn, person_id, &uai, now)?;
+    for (uai, codes) in profiles {
+        let Ok(uai) = Uai::parse(&uai) else { continue };
+        let grants = grants_at(conn, person_id, &uai, &publics(codes.iter().map(String::as_str)), now)?;
         all.insert(uai, grants);
     }
     Ok(Some(all))
 }
 
-fn current_person(conn: &mut AnyConnection, ent_id: &str, gar_id: &str) -> Result<Option<i64>, StoreError> {
-    Ok(persons::table
-        .filter(persons::ent_id.eq(ent_id))
-        .filter(persons::gar_id.eq(gar_id))
-        .filter(persons::removed_at.is_null())
-        .select(persons::id)
-        .first(conn)
-        .optional()?)
+/// The subscription publics (`publicCible` codes) that profiles count as.
+fn publics<'a>(profiles: impl Iterator<Item = &'a str>) -> BTreeSet<&'static str> {
+    profiles.filter_map(|code| Profile::parse(code).ok()).map(|profile| profile.public().code()).collect()
 }
 
 /// (id, idRessource, debutValidite, finValidite, anneeFinValidite, deleted_at)
@@ -118,6 +152,7 @@ fn grants_at(
     conn: &mut AnyConnection,
     person_id: i64,
     uai: &Uai,
+    publics: &BTreeSet<&str>,
     now: NaiveDateTime,
 ) -> Result<Vec<Grant>, StoreError> {
     let columns = (
@@ -128,42 +163,31 @@ fn grants_at(
         subscriptions::end_school_year,
         subscriptions::deleted_at,
     );
-    let publics: BTreeSet<&str> = person_profiles::table
-        .filter(person_profiles::person_id.eq(person_id))
-        .filter(person_profiles::uai.eq(uai.as_str()))
-        .select(person_profiles::profile)
-        .load::<String>(conn)?
-        .iter()
-        .filter_map(|code| Profile::parse(code).ok())
-        .map(|profile| profile.public().code())
-        .collect();
-    let school_wide: Vec<SubscriptionRow> = if publics.is_empty() {
+    // The school's ETABL subscriptions with each of their publics, the publics matched here: a
+    // static query SQLite keeps prepared (an `IN` list of publics would be re-prepared each time).
+    let school_wide: Vec<(SubscriptionRow, String)> = if publics.is_empty() {
         Vec::new()
     } else {
-        subscriptions::table
+        per_backend!(conn, c => subscriptions::table
             .inner_join(subscription_establishments::table)
+            .inner_join(subscription_publics::table)
             .filter(subscription_establishments::uai.eq(uai.as_str()))
             .filter(subscriptions::assignment_type.eq(AssignmentType::Establishment.code()))
-            .filter(
-                subscriptions::id.eq_any(
-                    subscription_publics::table
-                        .filter(subscription_publics::public.eq_any(&publics))
-                        .select(subscription_publics::subscription_id),
-                ),
-            )
-            .select(columns)
-            .load(conn)?
+            .select((columns, subscription_publics::public))
+            .load(c))?
     };
-    let seats: Vec<SubscriptionRow> = assignment_seats::table
+    let school_wide =
+        school_wide.into_iter().filter(|(_, public)| publics.contains(public.as_str())).map(|(row, _)| row);
+    let seats: Vec<SubscriptionRow> = per_backend!(conn, c => assignment_seats::table
         .inner_join(subscriptions::table)
         .filter(assignment_seats::person_id.eq(person_id))
         .filter(assignment_seats::uai.eq(uai.as_str()))
         .filter(assignment_seats::status.eq("ACTIVE"))
         .select(columns)
-        .load(conn)?;
+        .load(c))?;
 
     let mut granted: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
-    for (id, resource_id, from, until, school_year, deleted_at) in school_wide.into_iter().chain(seats) {
+    for (id, resource_id, from, until, school_year, deleted_at) in school_wide.chain(seats) {
         let ends = end_of_validity(until, school_year.as_deref());
         let in_force = from <= now && ends.is_some_and(|end| now <= end);
         let within_grace = deleted_at.is_none_or(|deleted| now <= deleted + TimeDelta::days(DELETION_GRACE_DAYS));

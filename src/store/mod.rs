@@ -12,6 +12,7 @@ pub mod directory;
 pub mod entitlements;
 mod migrations;
 pub mod partners;
+mod per_backend;
 pub mod schema;
 pub mod schools;
 pub mod subscriptions;
@@ -20,4 +21,5 @@ pub mod widget_origins;
 
 pub use connection::{AnyConnection, Backend, DatabaseUrl, Pool, PooledConnection, StoreError};
 pub use migrations::{has_pending_migrations, run_migrations};
-pub use transaction::write_transaction;
+pub(crate) use per_backend::per_backend;
+pub use transaction::{read_snapshot, write_transaction};

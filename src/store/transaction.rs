@@ -38,3 +38,19 @@ where
         },
     }
 }
+
+/// Runs read-only `work` on one snapshot where that is cheap: inside a deferred transaction on
+/// SQLite (one WAL read lock for all its queries instead of one per query); as separate statements
+/// on PostgreSQL, where a transaction would cost two more round trips.
+pub fn read_snapshot<T, E>(
+    conn: &mut AnyConnection,
+    work: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<Error>,
+{
+    match conn {
+        AnyConnection::Sqlite(_) => diesel::Connection::transaction(conn, work),
+        AnyConnection::Postgresql(_) => work(conn),
+    }
+}

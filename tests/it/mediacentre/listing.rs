@@ -289,3 +289,35 @@ crate::storage_test! {
         assert_eq!(tags, expected);
     }
 }
+
+crate::storage_test! {
+    async fn a_reimported_notice_shows_once_the_node_checks_the_catalogue(db) {
+        // Checking on every listing; by default each node checks every 2 seconds.
+        let demo = Demo::start_with(&db, |config| config.mediacentre.catalogue_refresh_secs = 0).await;
+        let conn = &mut demo.app.conn();
+        let pupil = person(conn, COLLEGE, "National_elv", Some("6A"));
+        let path = format!("/ressources/Z0/{COLLEGE}/{pupil}");
+        let before = demo.listing(&demo.z0, &path, &[]).await;
+
+        let mut notice = sesame::store::catalogue::find_notices(conn, &["ark:/99999/demo.maths6"]).unwrap().remove(0);
+        notice.name = "Mathématiques 6e — édition 2027".into();
+        let mut renamed = sesame::store::catalogue::find_notices(conn, &["ark:/99999/demo.encyclopedie"]).unwrap().remove(0);
+        renamed.publisher_name = "Dictionnaires Démo & Cie".into();
+        let counts = sesame::store::catalogue::upsert_notices(conn, &[notice, renamed], &mut |_| {}).unwrap();
+        assert_eq!((counts.updated, counts.publishers_renamed), (1, 1));
+
+        let after = demo.listing(&demo.z0, &path, &[]).await;
+        assert_ne!(after.header("etag"), before.header("etag"));
+        let listed = after.json();
+        let names: Vec<(&str, &str)> = listed["listeRessources"]["ressource"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["nomRessource"].as_str().unwrap(), r["nomEditeur"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            names,
+            [("Encyclopédie Démo", "Dictionnaires Démo & Cie"), ("Mathématiques 6e — édition 2027", "Éditions Démo Savoirs")]
+        );
+    }
+}
