@@ -64,8 +64,7 @@ pub(super) fn demo(mut config: Config) -> anyhow::Result<()> {
         let app = Application::build(config.clone())?;
         let ent_page = allow_demo_ent_page(&config, &app, &loaded.ents)?;
         print_listeners(&config, &app);
-        print_demo_urls(&config, &app, &certificates);
-        println!("\nDemo ENT page with the médiacentre widget: {ent_page}/demo/ent");
+        print_demo_urls(&config, &app, &certificates, &ent_page);
         app.run_until_stopped().await?;
         Ok(())
     })
@@ -83,7 +82,7 @@ fn allow_demo_ent_page(config: &Config, app: &Application, ents: &[String]) -> a
     Ok(page)
 }
 
-fn print_demo_urls(config: &Config, app: &Application, certificates: &[(PathBuf, PathBuf)]) {
+fn print_demo_urls(config: &Config, app: &Application, certificates: &[(PathBuf, PathBuf)], ent_page: &str) {
     let public = public_base(config, app);
     let ca = TlsPaths::in_data_dir(&config.data_dir).ca_cert;
     println!("\nTry:");
@@ -99,5 +98,6 @@ fn print_demo_urls(config: &Config, app: &Application, certificates: &[(PathBuf,
             app.mtls_addr()
         );
     }
+    println!("\nDemo ENT page with the médiacentre widget: {ent_page}/demo/ent");
     println!("\nStop with Ctrl-C.");
 }
