@@ -10,6 +10,7 @@ mod ent;
 mod feed;
 mod fixtures;
 mod person;
+mod resource;
 mod schools;
 mod serve;
 
@@ -63,6 +64,9 @@ enum Command {
     /// GAR-ENT exports of the demo académie or of a synthetic one of any size.
     #[command(subcommand)]
     Fixtures(fixtures::FixturesCommand),
+    /// The resource catalogue.
+    #[command(subcommand)]
+    Resource(resource::ResourceCommand),
 }
 
 impl Cli {
@@ -81,6 +85,7 @@ impl Cli {
                 Command::Ent(command) => command.run(&config).map(|()| 0),
                 Command::Feed(command) => command.run(&config),
                 Command::Fixtures(command) => command.run().map(|()| 0),
+                Command::Resource(command) => command.run(&config).map(|()| 0),
             }
         });
         match result {

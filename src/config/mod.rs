@@ -32,6 +32,7 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub console: ConsoleConfig,
     pub feed: FeedConfig,
+    pub mediacentre: MediacentreConfig,
     pub debug: DebugConfig,
 }
 
@@ -221,6 +222,23 @@ pub struct FeedConfig {
     pub report_retention_days: u32,
 }
 
+/// The médiacentre listing and its embeddable widget.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediacentreConfig {
+    /// Lifetime of the widget tokens an ENT's server obtains for its users' browsers.
+    /// `SESAME_MEDIACENTRE__WIDGET_TOKEN_TTL_SECS`, default 300.
+    pub widget_token_ttl_secs: u64,
+    /// Serve the demo ENT page `/demo/ent` on the public listener (`sesame demo` turns it on).
+    /// `SESAME_MEDIACENTRE__DEMO_PAGE`, default false.
+    pub demo_page: bool,
+    /// Each node keeps the catalogue's notices in memory and checks the database for changed ones
+    /// at most this often (seconds; 0 checks on every listing). Grants are never cached: only how
+    /// an already granted resource is described may lag by this much after an import.
+    /// `SESAME_MEDIACENTRE__CATALOGUE_REFRESH_SECS`, default 2.
+    pub catalogue_refresh_secs: u64,
+}
+
 /// Operator drills; never enable in production.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -284,6 +302,7 @@ impl Default for Config {
                 max_listed_rejections: 10_000,
                 report_retention_days: 180,
             },
+            mediacentre: MediacentreConfig { widget_token_ttl_secs: 300, demo_page: false, catalogue_refresh_secs: 2 },
             debug: DebugConfig::default(),
         }
     }

@@ -83,6 +83,9 @@ impl Config {
         if self.feed.poll_interval_secs == 0 {
             return Err(ConfigError::key("feed.poll_interval_secs", "must be at least 1"));
         }
+        if !(10..=3600).contains(&self.mediacentre.widget_token_ttl_secs) {
+            return Err(ConfigError::key("mediacentre.widget_token_ttl_secs", "must be between 10 and 3600 seconds"));
+        }
         EnvFilter::try_new(&self.log.level).map_err(|e| ConfigError::key("log.level", e))?;
         Ok(())
     }

@@ -3,6 +3,8 @@
 
 mod fixtures;
 mod generate;
+pub mod load_scaled;
+pub mod personas;
 mod scale;
 pub mod settings;
 mod summary;

@@ -17,6 +17,7 @@ pub mod job_leases;
 pub mod managers;
 mod migrations;
 pub mod partners;
+mod per_backend;
 pub mod person_data;
 pub mod populations;
 pub mod reports;
@@ -30,7 +31,9 @@ pub mod subscription_counts;
 pub mod subscription_search;
 pub mod subscriptions;
 mod transaction;
+pub mod widget_origins;
 
 pub use connection::{AnyConnection, Backend, DatabaseUrl, Pool, PooledConnection, StoreError};
 pub use migrations::{has_pending_migrations, run_migrations};
+pub(crate) use per_backend::per_backend;
 pub use transaction::{read_snapshot, write_transaction};

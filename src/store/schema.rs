@@ -512,8 +512,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Web origins allowed to call the public médiacentre listing for an ENT project (CORS).
+    ent_widget_origins (ent_id, origin) {
+        ent_id -> Text,
+        origin -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(client_certificates -> ent_projects (ent_id));
 diesel::joinable!(client_certificates -> distributors (distributor_id));
+diesel::joinable!(ent_widget_origins -> ent_projects (ent_id));
 diesel::joinable!(establishments -> ent_projects (ent_id));
 diesel::joinable!(persons -> ent_projects (ent_id));
 diesel::joinable!(person_establishments -> persons (person_id));
@@ -614,4 +624,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_checkpoints,
     job_leases,
     auditor_certificates,
+    ent_widget_origins,
 );

@@ -47,7 +47,7 @@ fn sqlite_and_postgres_migrations_agree() {
     let (sqlite, postgres) = (TestDb::new(Backend::Sqlite), TestDb::new(Backend::Postgresql));
     let from_sqlite = columns(&mut sqlite.connect(), Backend::Sqlite);
     let from_postgres = columns(&mut postgres.connect(), Backend::Postgresql);
-    assert_eq!(from_sqlite.len(), 44, "tables: {:?}", from_sqlite.keys());
+    assert_eq!(from_sqlite.len(), 45, "tables: {:?}", from_sqlite.keys());
     assert_eq!(from_sqlite, from_postgres);
 }
 
@@ -77,7 +77,7 @@ crate::storage_test! {
             subscriptions, subscription_publics, subscription_establishments, licence_pools, assignments,
             assignment_seats, assignment_history, school_wide_opt_outs, school_wide_access, assignment_exclusions,
             identity_providers, saml_requests, saml_replay_cache, web_sessions, audit_events, audit_checkpoints,
-            job_leases, auditor_certificates,
+            job_leases, auditor_certificates, ent_widget_origins,
         );
         assert_eq!(checked, columns(conn, db.backend()).len(), "every table has a diesel definition");
     }
