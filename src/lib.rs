@@ -4,11 +4,14 @@
 
 pub mod assignments;
 pub mod audit;
+pub mod catalogue;
 pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod feed;
 pub mod http;
+pub mod mediacentre;
 pub mod pki;
 pub mod sso;
 pub mod store;

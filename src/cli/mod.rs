@@ -1,11 +1,16 @@
-//! The `sesame` commands. Exit codes: 0 success, 1 failure, 2 bad configuration or usage.
+//! The `sesame` commands. Exit codes: 0 success, 1 failure, 2 bad configuration or usage,
+//! 3 an import held for confirmation (`sesame feed`).
 //!
 //! One module per command group; this one parses arguments and maps failures to exit codes.
 
 mod audit;
 mod certs;
 mod distributor;
+mod ent;
+mod feed;
+mod fixtures;
 mod person;
+mod resource;
 mod schools;
 mod serve;
 mod sso;
@@ -51,9 +56,18 @@ enum Command {
     /// National directory attributes of schools.
     #[command(subcommand)]
     Schools(schools::SchoolsCommand),
-    /// ENT projects: their SAML identity provider.
+    /// ENT projects (school portals).
     #[command(subcommand)]
-    Ent(sso::EntCommand),
+    Ent(ent::EntCommand),
+    /// Directory feed: import GAR-ENT exports, confirm held ones, read reports.
+    #[command(subcommand)]
+    Feed(feed::FeedCommand),
+    /// GAR-ENT exports of the demo académie or of a synthetic one of any size.
+    #[command(subcommand)]
+    Fixtures(fixtures::FixturesCommand),
+    /// The resource catalogue.
+    #[command(subcommand)]
+    Resource(resource::ResourceCommand),
     /// Publishers and the SAML service providers their assertions go to.
     #[command(subcommand)]
     Publisher(sso::PublisherCommand),
@@ -67,21 +81,24 @@ impl Cli {
         let result = Config::load(self.config.as_deref()).map_err(anyhow::Error::from).and_then(|config| {
             init_tracing(&config.log);
             match self.command {
-                Command::Serve => serve::serve(config),
-                Command::Migrate => serve::migrate(&config),
-                Command::Demo => serve::demo(config),
-                Command::Certs(command) => command.run(&config),
-                Command::Audit(command) => command.run(&config),
-                Command::Person(command) => command.run(&config),
-                Command::Distributor(command) => command.run(&config),
-                Command::Schools(command) => command.run(&config),
-                Command::Ent(command) => command.run(&config),
-                Command::Publisher(command) => command.run(&config),
-                Command::Contract(command) => command.run(&config),
+                Command::Serve => serve::serve(config).map(|()| 0),
+                Command::Migrate => serve::migrate(&config).map(|()| 0),
+                Command::Demo => serve::demo(config).map(|()| 0),
+                Command::Certs(command) => command.run(&config).map(|()| 0),
+                Command::Audit(command) => command.run(&config).map(|()| 0),
+                Command::Person(command) => command.run(&config).map(|()| 0),
+                Command::Distributor(command) => command.run(&config).map(|()| 0),
+                Command::Schools(command) => command.run(&config).map(|()| 0),
+                Command::Ent(command) => command.run(&config).map(|()| 0),
+                Command::Feed(command) => command.run(&config),
+                Command::Fixtures(command) => command.run().map(|()| 0),
+                Command::Resource(command) => command.run(&config).map(|()| 0),
+                Command::Publisher(command) => command.run(&config).map(|()| 0),
+                Command::Contract(command) => command.run(&config).map(|()| 0),
             }
         });
         match result {
-            Ok(()) => ExitCode::SUCCESS,
+            Ok(code) => ExitCode::from(code),
             Err(e) => {
                 eprintln!("sesame: {e:#}");
                 if e.is::<ConfigError>() { ExitCode::from(2) } else { ExitCode::FAILURE }

@@ -10,7 +10,7 @@ use crate::demo;
 use crate::domain::pseudonym::Pseudonyms;
 use crate::http::Application;
 use crate::pki::{KeyMaterial, KeyPaths, TlsPaths};
-use crate::store::{self, DatabaseUrl};
+use crate::store::{self, DatabaseUrl, widget_origins};
 
 pub(super) fn serve(config: Config) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
@@ -50,6 +50,7 @@ pub(super) fn demo(mut config: Config) -> anyhow::Result<()> {
     config.database.url = Some(DatabaseUrl::Sqlite(db).to_string());
     // The demo, and only the demo, lets anyone log in to the console as any manager.
     config.console.demo_login = true;
+    config.mediacentre.demo_page = true;
     let mut conn = config.database_url().connect()?;
     store::run_migrations(&mut conn)?;
     // The node's own secret, so the demo's audit events name people as the node will.
@@ -67,14 +68,27 @@ pub(super) fn demo(mut config: Config) -> anyhow::Result<()> {
 
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(config.clone())?;
+        let ent_page = allow_demo_ent_page(&config, &app, &loaded.ents)?;
         print_listeners(&config, &app);
-        print_demo_urls(&config, &app, &certificates);
+        print_demo_urls(&config, &app, &certificates, &ent_page);
         app.run_until_stopped().await?;
         Ok(())
     })
 }
 
-fn print_demo_urls(config: &Config, app: &Application, certificates: &[(PathBuf, PathBuf)]) {
+/// The demo ENT page is opened as `localhost` while Sesame's public URL names the IP address, so
+/// the page and the listing are different origins, as on a real ENT; every demo ENT allows it.
+fn allow_demo_ent_page(config: &Config, app: &Application, ents: &[String]) -> anyhow::Result<String> {
+    let page =
+        format!("http{}://localhost:{}", if config.http.public_tls { "s" } else { "" }, app.public_addr().port());
+    let mut conn = config.database_url().connect()?;
+    for ent in ents {
+        widget_origins::add(&mut conn, ent, &page)?;
+    }
+    Ok(page)
+}
+
+fn print_demo_urls(config: &Config, app: &Application, certificates: &[(PathBuf, PathBuf)], ent_page: &str) {
     let public = public_base(config, app);
     let ca = TlsPaths::in_data_dir(&config.data_dir).ca_cert;
     println!("\nAssignment console (demo login, no single sign-on): {public}/console");
@@ -91,5 +105,6 @@ fn print_demo_urls(config: &Config, app: &Application, certificates: &[(PathBuf,
             app.mtls_addr()
         );
     }
+    println!("\nDemo ENT page with the médiacentre widget: {ent_page}/demo/ent");
     println!("\nStop with Ctrl-C.");
 }

@@ -1,4 +1,4 @@
-//! `sesame ent idp`, `sesame publisher add|list` and `sesame contract approve|list`: registering
+//! `sesame ent idp` (and `ent add --metadata`, see `cli::ent`), `sesame publisher add` and `sesame contract approve|list`: registering
 //! the SAML partners of sign-on and approving what each publisher receives.
 
 use anyhow::Context;
@@ -11,12 +11,7 @@ use crate::sso::contracts::{self, Approval, ContractTarget};
 use crate::sso::registry::{self, MetadataSource, PublisherRegistration};
 use crate::store::{self, AnyConnection, reports};
 
-#[derive(Subcommand)]
-pub(super) enum EntCommand {
-    /// Register (or replace) an ENT project's SAML identity provider from its metadata.
-    Idp(Idp),
-}
-
+/// `sesame ent idp`.
 #[derive(Args)]
 pub(super) struct Idp {
     /// The ENT project id (idENT), e.g. Z0.
@@ -108,27 +103,51 @@ fn connect(config: &Config) -> anyhow::Result<AnyConnection> {
     Ok(conn)
 }
 
-impl EntCommand {
+impl Idp {
     pub(super) fn run(self, config: &Config) -> anyhow::Result<()> {
-        let EntCommand::Idp(args) = self;
-        let source = MetadataSource::parse(&args.metadata);
-        let xml = source.load_blocking()?;
+        let metadata = IdpMetadata::load(&self.metadata)?;
         let mut conn = connect(config)?;
+        metadata.register(config, &mut conn, &self.id, self.name.as_deref())
+    }
+}
+
+/// An identity provider's metadata, read (or fetched) before anything is written.
+pub(super) struct IdpMetadata {
+    source: MetadataSource,
+    xml: String,
+}
+
+impl IdpMetadata {
+    pub(super) fn load(argument: &str) -> anyhow::Result<Self> {
+        let source = MetadataSource::parse(argument);
+        let xml = source.load_blocking()?;
+        Ok(Self { source, xml })
+    }
+
+    /// Registers it as ENT project `ent_id`'s identity provider and says what was registered.
+    pub(super) fn register(
+        &self,
+        config: &Config,
+        conn: &mut AnyConnection,
+        ent_id: &str,
+        new_ent_name: Option<&str>,
+    ) -> anyhow::Result<()> {
+        let url = self.source.url();
         let idp = registry::register_identity_provider(
-            &mut conn,
-            &args.id,
-            args.name.as_deref(),
-            &xml,
-            source.url(),
+            conn,
+            ent_id,
+            new_ent_name,
+            &self.xml,
+            url,
             Actor::operator(),
             Utc::now(),
         )?;
-        println!("ENT {}: identity provider {} registered", args.id, idp.entity_id);
+        println!("ENT {ent_id}: identity provider {} registered", idp.entity_id);
         println!("    single sign-on (HTTP-Redirect): {}", idp.sso_url);
         for certificate in &idp.certificates {
             println!("    signing certificate {}", certificate.fingerprint());
         }
-        if let Some(url) = source.url() {
+        if let Some(url) = url {
             println!("    refreshed from {url} every {} minutes", config.saml.metadata_refresh_minutes);
         }
         Ok(())

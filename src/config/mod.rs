@@ -31,6 +31,8 @@ pub struct Config {
     pub audit: AuditConfig,
     pub retention: RetentionConfig,
     pub console: ConsoleConfig,
+    pub feed: FeedConfig,
+    pub mediacentre: MediacentreConfig,
     pub debug: DebugConfig,
 }
 
@@ -199,6 +201,50 @@ pub struct ConsoleConfig {
     pub demo_login: bool,
 }
 
+/// Directory feed imports (GAR-ENT exports): safety threshold, limits, drop folder, report retention.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedConfig {
+    /// An export that would detach more than this share of an establishment's persons is held until
+    /// confirmed, so that a truncated export never wipes a school. `SESAME_FEED__LARGE_DELETION_SHARE`,
+    /// default 0.3.
+    pub large_deletion_share: f64,
+    /// Establishments with fewer persons than this are never held: a few departures from a tiny
+    /// school are not a truncated export. Default 10.
+    pub large_deletion_min_persons: u32,
+    /// Folder watched by `sesame serve` for nightly deposits: one sub-folder per ENT project
+    /// (`<drop_dir>/<idENT>/`) receiving `<idENT>_GAR-ENT_Complet_…tar.gz` then its `.md5`.
+    /// Processed bundles move to `processed/`, refused ones to `rejected/`. Default: none.
+    pub drop_dir: Option<PathBuf>,
+    /// Seconds between two scans of the drop folder. Default 60.
+    pub poll_interval_secs: u64,
+    /// Largest export accepted by `POST /feed/v1/{idENT}`, in bytes as sent. Default 4 GiB.
+    pub max_upload_bytes: u64,
+    /// Largest export once decompressed (all its XML files together), against gzip bombs. Default 32 GiB.
+    pub max_export_bytes: u64,
+    /// Rejected elements listed one by one in a report; beyond that they are only counted. Default 10000.
+    pub max_listed_rejections: u32,
+    /// Days import reports are kept; older finished imports are deleted when a new one starts. Default 180.
+    pub report_retention_days: u32,
+}
+
+/// The médiacentre listing and its embeddable widget.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediacentreConfig {
+    /// Lifetime of the widget tokens an ENT's server obtains for its users' browsers.
+    /// `SESAME_MEDIACENTRE__WIDGET_TOKEN_TTL_SECS`, default 300.
+    pub widget_token_ttl_secs: u64,
+    /// Serve the demo ENT page `/demo/ent` on the public listener (`sesame demo` turns it on).
+    /// `SESAME_MEDIACENTRE__DEMO_PAGE`, default false.
+    pub demo_page: bool,
+    /// Each node keeps the catalogue's notices in memory and checks the database for changed ones
+    /// at most this often (seconds; 0 checks on every listing). Grants are never cached: only how
+    /// an already granted resource is described may lag by this much after an import.
+    /// `SESAME_MEDIACENTRE__CATALOGUE_REFRESH_SECS`, default 2.
+    pub catalogue_refresh_secs: u64,
+}
+
 /// Operator drills; never enable in production.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -254,6 +300,17 @@ impl Default for Config {
                 expiry_warning_days: 30,
                 demo_login: false,
             },
+            feed: FeedConfig {
+                large_deletion_share: 0.3,
+                large_deletion_min_persons: 10,
+                drop_dir: None,
+                poll_interval_secs: 60,
+                max_upload_bytes: 4 << 30,
+                max_export_bytes: 32 << 30,
+                max_listed_rejections: 10_000,
+                report_retention_days: 180,
+            },
+            mediacentre: MediacentreConfig { widget_token_ttl_secs: 300, demo_page: false, catalogue_refresh_secs: 2 },
             debug: DebugConfig::default(),
         }
     }

@@ -77,6 +77,15 @@ impl Config {
         if !(1..=100).contains(&self.console.nearly_exhausted_percent) {
             return Err(ConfigError::key("console.nearly_exhausted_percent", "must be between 1 and 100"));
         }
+        if !(0.0..=1.0).contains(&self.feed.large_deletion_share) {
+            return Err(ConfigError::key("feed.large_deletion_share", "must be between 0 and 1"));
+        }
+        if self.feed.poll_interval_secs == 0 {
+            return Err(ConfigError::key("feed.poll_interval_secs", "must be at least 1"));
+        }
+        if !(10..=3600).contains(&self.mediacentre.widget_token_ttl_secs) {
+            return Err(ConfigError::key("mediacentre.widget_token_ttl_secs", "must be between 10 and 3600 seconds"));
+        }
         EnvFilter::try_new(&self.log.level).map_err(|e| ConfigError::key("log.level", e))?;
         Ok(())
     }

@@ -25,6 +25,21 @@ pub fn generate(settings: &Settings, seed: u64) -> Vec<Directory> {
     settings.ents.iter().map(|ent| EntGenerator::new(settings, &ent.id, seed).run()).collect()
 }
 
+/// As `generate`, one establishment at a time: `emit` receives a directory per school, so that an
+/// académie of a million persons never sits in memory. Person ids keep counting across schools.
+/// Teachers shared between schools (`shared_teacher`) are not generated in this mode.
+pub fn generate_each_establishment(settings: &Settings, seed: u64, mut emit: impl FnMut(Directory)) {
+    for ent in &settings.ents {
+        let mut generator = EntGenerator::new(settings, &ent.id, seed);
+        for school in settings.establishments_of(&ent.id) {
+            let staff = generator.school(school);
+            generator.structure(school, &staff);
+            generator.managers(school, &staff);
+            emit(generator.take());
+        }
+    }
+}
+
 /// Mixes the ENT id into the seed (FNV-1a), so that each ENT project's records do not depend on
 /// the others: adding an ENT leaves the existing ones unchanged.
 fn ent_seed(seed: u64, ent: &str) -> u64 {
@@ -107,6 +122,13 @@ impl<'a> EntGenerator<'a> {
             self.managers(school, staff);
         }
         self.dir
+    }
+
+    /// The records generated so far; person indexes start again from zero.
+    fn take(&mut self) -> Directory {
+        self.memberships.clear();
+        self.levels_taught.clear();
+        std::mem::replace(&mut self.dir, Directory::new(self.ent))
     }
 
     /// GAREtab, GARMEF, GARMatiere and the school's own staff.

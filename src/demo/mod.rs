@@ -3,6 +3,9 @@
 
 mod fixtures;
 mod generate;
+pub mod load_scaled;
+pub mod personas;
+mod scale;
 pub mod settings;
 mod summary;
 
@@ -11,7 +14,8 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 
 pub use fixtures::{AssignmentFixture, DistributorFixture, Fixtures, Sales, SchoolWideFixture};
-pub use generate::generate;
+pub use generate::{generate, generate_each_establishment};
+pub use scale::{Scale, scaled};
 pub use settings::{Settings, SettingsError};
 pub use summary::{Counts, Loaded};
 

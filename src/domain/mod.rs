@@ -17,6 +17,7 @@ pub mod retention;
 pub mod siren_isni;
 pub mod subscription;
 pub mod uai;
+pub mod web_origin;
 
 pub use licence::LicenceCount;
 pub use profile::Profile;

@@ -85,6 +85,25 @@ impl Caller {
         let RegisteredCaller { kind, id, name } = found.ok_or(CallerError::Unregistered)?;
         Ok(Self { kind, id, name })
     }
+
+    /// The registered caller a verified certificate belongs to, looked up on `conn`: for handlers
+    /// that identify their caller in the same database round trip as their own work.
+    pub fn find(
+        conn: &mut AnyConnection,
+        identify_by: IdentifyBy,
+        info: &CertificateInfo,
+    ) -> Result<Option<Self>, StoreError> {
+        let found = partners::find_caller(conn, certificate_key(identify_by, info))?;
+        Ok(found.map(|RegisteredCaller { kind, id, name }| Self { kind, id, name }))
+    }
+}
+
+/// How `tls.identify_by` looks a certificate up.
+fn certificate_key(identify_by: IdentifyBy, info: &CertificateInfo) -> CertificateKey<'_> {
+    match identify_by {
+        IdentifyBy::Fingerprint => CertificateKey::Fingerprint(&info.fingerprint),
+        IdentifyBy::Subject => CertificateKey::Subject(&info.subject),
+    }
 }
 
 /// Looks the connection's verified certificate up with `find`, by fingerprint or by subject as
@@ -98,15 +117,7 @@ pub async fn find_owner<T: Send + 'static>(
     };
     let state = req.app_data::<web::Data<AppState>>().expect("AppState is registered").clone();
     let identify_by = state.config.tls.identify_by;
-    let found = state
-        .store(move |conn| {
-            let key = match identify_by {
-                IdentifyBy::Fingerprint => CertificateKey::Fingerprint(&info.fingerprint),
-                IdentifyBy::Subject => CertificateKey::Subject(&info.subject),
-            };
-            find(conn, key)
-        })
-        .await?;
+    let found = state.store(move |conn| find(conn, certificate_key(identify_by, &info))).await?;
     Ok(found)
 }
 

@@ -27,6 +27,7 @@ impl Metrics {
         registry.register(Box::new(build)).map_err(err)?;
         registry.register(Box::new(PoolCollector::new(pool))).map_err(err)?;
         crate::audit::metrics::register(&registry).map_err(err)?;
+        crate::feed::metrics::register(&registry).map_err(err)?;
         crate::sso::metrics::register(&registry).map_err(err)?;
 
         let middleware = |listener: &str, endpoint: Option<&str>| {

@@ -15,6 +15,7 @@ use super::tls::{self, TlsFiles};
 use super::{caller, debug, health};
 use crate::config::Config;
 use crate::domain::pseudonym::Pseudonyms;
+use crate::feed::drop_folder::DropFolder;
 use crate::pki::{KeyMaterial, KeyPaths, LocalAuthority, PkiError, TlsPaths};
 use crate::sso::{self, saml::SamlContext, saml::keys::KeyError};
 use crate::store::{self, AnyConnection, Pool, StoreError};
@@ -29,6 +30,9 @@ pub struct AppState {
     pub pseudonyms: Arc<Pseudonyms>,
     /// SAML endpoints, parsed signing keys, signature verifier.
     pub saml: Arc<SamlContext>,
+    /// One permit per pooled connection: requests beyond the pool wait here, asynchronously,
+    /// rather than as parked blocking threads contending for the pool's lock.
+    pub db_permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -38,6 +42,7 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
     {
+        let _permit = self.db_permits.acquire().await.map_err(|_| StoreError::Cancelled)?;
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || work(&mut *pool.get()?)).await.map_err(|_| StoreError::Cancelled)?
     }
@@ -67,6 +72,8 @@ pub struct Application {
     mtls: Server,
     pool: Pool,
     state: web::Data<AppState>,
+    /// Watches `feed.drop_dir`; stops with the node.
+    drop_folder: Option<DropFolder>,
 }
 
 impl Application {
@@ -81,28 +88,35 @@ impl Application {
     }
 
     /// As `build`, on an existing pool whose schema is current.
-    pub fn build_with_pool(config: Config, pool: Pool) -> Result<Self, StartError> {
+    pub fn build_with_pool(mut config: Config, pool: Pool) -> Result<Self, StartError> {
         tls::install_crypto_provider();
         let tls_material = TlsMaterial::prepare(&config)?;
+        let public_listener = bind(config.http.public_addr)?;
+        let public_addr = public_listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr: config.http.public_addr, source })?;
+        if config.http.public_url.is_none() {
+            // Links handed out (entry URLs, widget endpoints) must carry the port actually bound.
+            let scheme = if config.http.public_tls { "https" } else { "http" };
+            config.http.public_url = Some(format!("{scheme}://{public_addr}"));
+        }
         let keys = KeyMaterial::load_or_create(&KeyPaths::in_data_dir(&config.data_dir))?;
         let pseudonyms = Arc::new(Pseudonyms::new(&keys.pseudonym_secret));
         let saml = Arc::new(SamlContext::new(&config, &keys)?);
         let config = Arc::new(config);
+        let db_permits = Arc::new(tokio::sync::Semaphore::new(pool.max_size() as usize));
         let state = web::Data::new(AppState {
             config: config.clone(),
             pool: pool.clone(),
             keys: Arc::new(keys),
             pseudonyms,
             saml,
+            db_permits,
         });
         let metrics = Metrics::new(pool.clone())?;
         let shutdown = Duration::from_secs(config.http.shutdown_timeout_secs);
         let workers = if config.http.workers == 0 { num_workers() } else { config.http.workers };
 
-        let public_listener = bind(config.http.public_addr)?;
-        let public_addr = public_listener
-            .local_addr()
-            .map_err(|source| StartError::Bind { addr: config.http.public_addr, source })?;
         let (public_state, public_metrics, debug_routes) = (state.clone(), metrics.public, config.debug.wait_route);
         let public = HttpServer::new(move || {
             App::new()
@@ -112,6 +126,7 @@ impl Application {
                 .configure(health::configure)
                 .configure(sso::configure_public)
                 .configure(crate::assignments::configure_public)
+                .configure(crate::mediacentre::configure_public)
                 .configure(|cfg| {
                     if debug_routes {
                         debug::configure(cfg);
@@ -142,6 +157,8 @@ impl Application {
                 .configure(caller::configure)
                 .configure(crate::audit::configure_mtls)
                 .configure(subscriptions::configure_mtls)
+                .configure(crate::feed::configure_mtls)
+                .configure(crate::mediacentre::configure_mtls)
         })
         .workers(workers)
         .shutdown_timeout(shutdown.as_secs())
@@ -152,7 +169,8 @@ impl Application {
         .map_err(|source| StartError::Bind { addr: mtls_addr, source })?
         .run();
 
-        Ok(Self { public_addr, mtls_addr, public, mtls, pool, state })
+        let drop_folder = DropFolder::start(config.clone(), state.pseudonyms.clone());
+        Ok(Self { public_addr, mtls_addr, public, mtls, pool, state, drop_folder })
     }
 
     pub fn public_addr(&self) -> SocketAddr {
@@ -189,6 +207,7 @@ impl Application {
         let (public, mtls) = tokio::join!(self.public, self.mtls);
         on_signal.abort();
         jobs.iter().for_each(|job| job.abort());
+        drop(self.drop_folder);
         public.and(mtls)
     }
 }

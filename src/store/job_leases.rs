@@ -3,7 +3,7 @@
 //! A lease is held until `expires_at`; a holder that keeps it for the job's whole period makes the
 //! job run at most once per period across every node, and restarts do not rerun it early.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDateTime, TimeDelta, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
@@ -50,4 +50,31 @@ pub fn release(conn: &mut AnyConnection, name: &str, holder: &str) -> Result<(),
     diesel::delete(job_leases::table.filter(job_leases::name.eq(name)).filter(job_leases::holder.eq(holder)))
         .execute(conn)?;
     Ok(())
+}
+
+/// Takes `name` from `previous` (a holder known to be dead), if it still holds it.
+pub fn take_over(
+    conn: &mut AnyConnection,
+    name: &str,
+    previous: &str,
+    holder: &str,
+    ttl: TimeDelta,
+) -> Result<bool, StoreError> {
+    let taken = diesel::update(job_leases::table.find(name).filter(job_leases::holder.eq(previous)))
+        .set((job_leases::holder.eq(holder), job_leases::expires_at.eq(Utc::now().naive_utc() + ttl)))
+        .execute(conn)?;
+    Ok(taken == 1)
+}
+
+/// Extends a lease `holder` still holds; false if it lost it.
+pub fn renew(conn: &mut AnyConnection, name: &str, holder: &str, ttl: TimeDelta) -> Result<bool, StoreError> {
+    let renewed = diesel::update(job_leases::table.find(name).filter(job_leases::holder.eq(holder)))
+        .set(job_leases::expires_at.eq(Utc::now().naive_utc() + ttl))
+        .execute(conn)?;
+    Ok(renewed == 1)
+}
+
+/// Who holds `name`, and until when.
+pub fn holder(conn: &mut AnyConnection, name: &str) -> Result<Option<(String, NaiveDateTime)>, StoreError> {
+    Ok(job_leases::table.find(name).select((job_leases::holder, job_leases::expires_at)).first(conn).optional()?)
 }

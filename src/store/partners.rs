@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::schema::{client_certificates, distributors, ent_projects, publishers};
-use super::{AnyConnection, StoreError};
+use super::{AnyConnection, StoreError, per_backend};
 use crate::pki::CertificateInfo;
 
 /// Which kind of server-to-server partner a certificate belongs to.
@@ -97,24 +97,35 @@ pub enum CertificateKey<'a> {
 type CallerRow = (Option<String>, Option<String>, Option<String>, Option<String>);
 
 /// The partner a live (unrevoked, unexpired) registered certificate belongs to.
+///
+/// Runs on every mTLS request, so both forms are static queries kept prepared: no boxed query
+/// (rebuilt and re-prepared each time), `get_result` rather than `first` (SQLite re-prepares a
+/// statement whose `LIMIT ?` gets a new binding), on the concrete connection (`per_backend!`).
 pub fn find_caller(conn: &mut AnyConnection, key: CertificateKey<'_>) -> Result<Option<RegisteredCaller>, StoreError> {
-    let query = client_certificates::table
-        .left_join(ent_projects::table)
-        .left_join(distributors::table)
-        .filter(client_certificates::revoked_at.is_null())
-        .filter(client_certificates::not_after.gt(now()))
-        .select((
-            ent_projects::id.nullable(),
-            ent_projects::name.nullable(),
-            distributors::id.nullable(),
-            distributors::name.nullable(),
-        ))
-        .into_boxed();
-    let query = match key {
-        CertificateKey::Fingerprint(fingerprint) => query.filter(client_certificates::fingerprint.eq(fingerprint)),
-        CertificateKey::Subject(subject) => query.filter(client_certificates::subject.eq(subject)),
-    };
-    let row: Option<CallerRow> = query.first(conn).optional()?;
+    macro_rules! live_certificates {
+        () => {
+            client_certificates::table
+                .left_join(ent_projects::table)
+                .left_join(distributors::table)
+                .filter(client_certificates::revoked_at.is_null())
+                .filter(client_certificates::not_after.gt(now()))
+                .select((
+                    ent_projects::id.nullable(),
+                    ent_projects::name.nullable(),
+                    distributors::id.nullable(),
+                    distributors::name.nullable(),
+                ))
+        };
+    }
+    let row: Option<CallerRow> = match key {
+        CertificateKey::Fingerprint(fingerprint) => per_backend!(conn, c => live_certificates!()
+            .filter(client_certificates::fingerprint.eq(fingerprint))
+            .get_result(c)),
+        CertificateKey::Subject(subject) => per_backend!(conn, c => live_certificates!()
+            .filter(client_certificates::subject.eq(subject))
+            .get_result(c)),
+    }
+    .optional()?;
     Ok(row.and_then(|row| match row {
         (Some(id), Some(name), _, _) => Some(RegisteredCaller { kind: CallerKind::Ent, id, name }),
         (_, _, Some(id), Some(name)) => Some(RegisteredCaller { kind: CallerKind::Distributor, id, name }),

@@ -222,6 +222,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    person_feed_digests (person_id) {
+        person_id -> BigInt,
+        digest -> BigInt,
+    }
+}
+
+diesel::table! {
+    feed_held_files (import_id, file_no, chunk_no) {
+        import_id -> BigInt,
+        file_no -> Integer,
+        chunk_no -> Integer,
+        name -> Text,
+        data -> Text,
+    }
+}
+
+diesel::table! {
     service_providers (id) {
         id -> BigInt,
         publisher_id -> Text,
@@ -497,8 +514,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Web origins allowed to call the public médiacentre listing for an ENT project (CORS).
+    ent_widget_origins (ent_id, origin) {
+        ent_id -> Text,
+        origin -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(client_certificates -> ent_projects (ent_id));
 diesel::joinable!(client_certificates -> distributors (distributor_id));
+diesel::joinable!(ent_widget_origins -> ent_projects (ent_id));
 diesel::joinable!(establishments -> ent_projects (ent_id));
 diesel::joinable!(persons -> ent_projects (ent_id));
 diesel::joinable!(person_establishments -> persons (person_id));
@@ -525,6 +552,8 @@ diesel::joinable!(assignment_managers -> ent_projects (ent_id));
 diesel::joinable!(assignment_manager_establishments -> assignment_managers (manager_id));
 diesel::joinable!(assignment_manager_establishments -> establishments (uai));
 diesel::joinable!(feed_imports -> ent_projects (ent_id));
+diesel::joinable!(person_feed_digests -> persons (person_id));
+diesel::joinable!(feed_held_files -> feed_imports (import_id));
 diesel::joinable!(service_providers -> publishers (publisher_id));
 diesel::joinable!(resources -> publishers (publisher_id));
 diesel::joinable!(resources -> service_providers (service_provider_id));
@@ -574,6 +603,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     assignment_managers,
     assignment_manager_establishments,
     feed_imports,
+    person_feed_digests,
+    feed_held_files,
     service_providers,
     resources,
     release_contracts,
@@ -595,4 +626,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_checkpoints,
     job_leases,
     auditor_certificates,
+    ent_widget_origins,
 );

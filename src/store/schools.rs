@@ -1,5 +1,6 @@
 //! Schools as distributors see them: the national directory attributes (nature, type, commune,
-//! académie…) of each known school, loaded from the national directory, and the schools list.
+//! académie…) of each known school, loaded from the national directory, and the schools list; display
+//! names by UAI for other capabilities.
 
 use std::collections::HashMap;
 
@@ -128,4 +129,15 @@ pub fn degrees(conn: &mut AnyConnection, uais: &[&str]) -> Result<HashMap<String
         .select((establishments::uai, establishments::degree))
         .load(conn)?;
     Ok(rows.into_iter().collect())
+}
+
+/// `GARStructureNomCourant` of each of `uais` that `ent_id` has.
+pub fn names(conn: &mut AnyConnection, ent_id: &str, uais: &[&str]) -> Result<HashMap<String, String>, StoreError> {
+    Ok(establishments::table
+        .filter(establishments::ent_id.eq(ent_id))
+        .filter(establishments::uai.eq_any(uais))
+        .select((establishments::uai, establishments::name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect())
 }

@@ -90,6 +90,13 @@ fn every_command_has_help() {
         &["audit", "purge", "--help"],
         &["audit", "auditor", "add", "--help"],
         &["person", "erase", "--help"],
+        &["ent", "add", "--help"],
+        &["feed", "--help"],
+        &["feed", "import", "--help"],
+        &["feed", "confirm", "--help"],
+        &["feed", "parse", "--help"],
+        &["fixtures", "generate", "--help"],
+        &["fixtures", "demo", "--help"],
     ] {
         let output = sesame(dir.path(), args, &[]);
         assert!(output.status.success(), "{args:?}: {}", stderr(&output));

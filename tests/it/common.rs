@@ -145,6 +145,8 @@ impl TestApp {
         adjust(&mut config);
         let app = Application::build(config.clone()).expect("application builds");
         let public_url = format!("http://{}", app.public_addr());
+        // As the node runs it: without a configured public URL, it uses the port it bound.
+        config.http.public_url.get_or_insert_with(|| public_url.clone());
         let mtls_url = format!("https://localhost:{}", app.mtls_addr().port());
         let pool = app.pool().clone();
         actix_web::rt::spawn(app.run_until_stopped());

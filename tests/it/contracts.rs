@@ -65,6 +65,33 @@ struct Expected {
     json: Option<Value>,
     text: Option<String>,
     text_file: Option<PathBuf>,
+    /// Values later steps use as `{{name}}`.
+    #[serde(default)]
+    capture: HashMap<String, Capture>,
+}
+
+/// Where a captured value comes from.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "lowercase")]
+enum Capture {
+    /// A response header.
+    Header(String),
+    /// A JSON pointer into the body, e.g. `/token`.
+    Json(String),
+}
+
+/// Replaces each `{{name}}` of `vars` in `text`; `{{any}}` and unknown names stay.
+fn fill(text: &str, vars: &HashMap<String, String>) -> String {
+    vars.iter().fold(text.to_owned(), |text, (name, value)| text.replace(&format!("{{{{{name}}}}}"), value))
+}
+
+fn fill_json(value: &Value, vars: &HashMap<String, String>) -> Value {
+    match value {
+        Value::String(s) => Value::String(fill(s, vars)),
+        Value::Array(items) => Value::Array(items.iter().map(|v| fill_json(v, vars)).collect()),
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), fill_json(v, vars))).collect()),
+        other => other.clone(),
+    }
 }
 
 /// Every `*.json` under `contracts/` except the README's neighbours that are not contracts.
@@ -124,6 +151,7 @@ async fn replay(db: &TestDb, file: &Path) -> Result<(), String> {
     }
     let dir = file.parent().unwrap();
     let mut clients: HashMap<Caller, reqwest::Client> = HashMap::new();
+    let mut vars = HashMap::from([("public_url".to_owned(), app.public_url.clone())]);
     for (n, step) in contract.steps.iter().enumerate() {
         let fail = |what: String| format!("step {}: {} {}: {what}", n + 1, step.request.method, step.request.path);
         let (client, base) = match &step.caller {
@@ -138,9 +166,9 @@ async fn replay(db: &TestDb, file: &Path) -> Result<(), String> {
             }
         };
         let method = reqwest::Method::from_bytes(step.request.method.as_bytes()).map_err(|e| fail(e.to_string()))?;
-        let mut request = client.request(method, format!("{base}{}", step.request.path));
+        let mut request = client.request(method, format!("{base}{}", fill(&step.request.path, &vars)));
         for (name, value) in &step.request.headers {
-            request = request.header(name, value);
+            request = request.header(name, fill(value, &vars));
         }
         let body = match (&step.request.body, &step.request.body_file) {
             (Some(body), _) => Some(body.clone()),
@@ -148,7 +176,7 @@ async fn replay(db: &TestDb, file: &Path) -> Result<(), String> {
             (None, None) => None,
         };
         if let Some(body) = body {
-            request = request.body(body);
+            request = request.body(fill(&body, &vars));
         }
         let response = request.send().await.map_err(|e| fail(format!("no answer: {e}")))?;
         let status = response.status().as_u16();
@@ -160,11 +188,12 @@ async fn replay(db: &TestDb, file: &Path) -> Result<(), String> {
         }
         for (name, value) in &expected.headers {
             let actual = headers.get(name.as_str()).and_then(|v| v.to_str().ok());
-            if actual != Some(value.as_str()) {
+            if actual != Some(fill(value, &vars).as_str()) {
                 return Err(fail(format!("header {name}: {actual:?}, expected {value:?}")));
             }
         }
         if let Some(json) = &expected.json {
+            let json = &fill_json(json, &vars);
             let actual: Value =
                 serde_json::from_str(&body).map_err(|e| fail(format!("body is not JSON ({e}): {body}")))?;
             if !json_matches(json, &actual) {
@@ -176,10 +205,22 @@ async fn replay(db: &TestDb, file: &Path) -> Result<(), String> {
             (None, Some(path)) => Some(std::fs::read_to_string(dir.join(path)).map_err(|e| fail(e.to_string()))?),
             (None, None) => None,
         };
-        if let Some(text) = text
+        if let Some(text) = text.map(|t| fill(&t, &vars))
             && !text_matches(&text, &body)
         {
             return Err(fail(format!("body differs:\nexpected {text}\nactual   {body}")));
+        }
+        for (name, source) in &expected.capture {
+            let value = match source {
+                Capture::Header(header) => {
+                    headers.get(header.as_str()).and_then(|v| v.to_str().ok()).map(str::to_owned)
+                }
+                Capture::Json(pointer) => serde_json::from_str::<Value>(&body)
+                    .ok()
+                    .and_then(|json| json.pointer(pointer).and_then(Value::as_str).map(str::to_owned)),
+            };
+            let value = value.ok_or_else(|| fail(format!("nothing to capture as {name}")))?;
+            vars.insert(name.clone(), value);
         }
     }
     Ok(())
@@ -213,4 +254,6 @@ fn matchers_treat_any_as_a_wildcard() {
     assert!(json_matches(&expected, &serde_json::json!({"a": null, "b": [1, {"c": 2, "d": 3}], "e": 4})));
     assert!(!json_matches(&expected, &serde_json::json!({"b": [1, {"c": 2}]})));
     assert!(!json_matches(&expected, &serde_json::json!({"a": 1, "b": [1]})));
+    let vars = HashMap::from([("etag".to_owned(), "\"e1\"".to_owned())]);
+    assert_eq!(fill("If-None-Match: {{etag}} {{any}} {{unknown}}", &vars), "If-None-Match: \"e1\" {{any}} {{unknown}}");
 }

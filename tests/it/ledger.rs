@@ -68,7 +68,7 @@ pub fn pool(conn: &mut AnyConnection, subscription: i64, public: &str) -> (Optio
 }
 
 /// The latest seat of a person for a subscription: (status, release reason).
-fn seat(conn: &mut AnyConnection, subscription: i64, gar_id: &str) -> Option<(String, Option<String>)> {
+pub fn seat(conn: &mut AnyConnection, subscription: i64, gar_id: &str) -> Option<(String, Option<String>)> {
     assignment_seats::table
         .inner_join(persons::table)
         .filter(assignment_seats::subscription_id.eq(subscription))

@@ -1,4 +1,4 @@
-//! The whole sign-on flow over HTTP, browser-free: the médiacentre's entry URL → Sesame's
+//! The whole sign-on flow over HTTP, browser-free: the médiacentre listing's `urlAccesRessource` → Sesame's
 //! AuthnRequest to the ENT → the ENT's signed response (signxml) → `/sp/acs` → back to the entry
 //! → the auto-POST form → independent publisher SPs (python3-saml, pysaml2, node-saml) accept the
 //! assertion and read exactly the approved contract's attributes.
@@ -17,8 +17,16 @@ fn is_ido(value: &str) -> bool {
 crate::storage_test! {
     async fn the_publisher_receives_exactly_the_contract(db) {
         let sso = Sso::new(&db, true).await;
+        // The ENT lists the pupil's resources (médiacentre, mTLS) and links the encyclopedia.
+        let ent = sso.app.registered_client(sesame::store::partners::CallerKind::Ent, "Z0");
+        let listing = ent.get(format!("{}/ressources/Z0/{COLLEGE}/{PUPIL}", sso.app.mtls_url)).send().await.unwrap();
+        assert_eq!(listing.status(), 200);
+        let listing: Value = listing.json().await.unwrap();
+        let listed = listing["listeRessources"]["ressource"].as_array().unwrap();
+        let link = listed.iter().find(|r| r["idRessource"] == ENCYCLOPEDIA).unwrap()["urlAccesRessource"].as_str().unwrap();
+        let encyclopedia = link.strip_prefix(&sso.app.public_url).unwrap().to_owned();
+        assert_eq!(encyclopedia, entry(ENCYCLOPEDIA, Some(COLLEGE)), "the médiacentre's urlAccesRessource");
         let mut browser = sso.browser();
-        let encyclopedia = entry(ENCYCLOPEDIA, Some(COLLEGE));
         let form = Form::read(sso.sign_in_and_open(&mut browser, &encyclopedia, PUPIL).await).await;
         assert_eq!(form.action, sp_acs(DICTIONARIES));
         assert_eq!(form.relay_state, ENCYCLOPEDIA_URL, "RelayState is the resource URL");

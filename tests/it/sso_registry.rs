@@ -103,6 +103,17 @@ crate::storage_test! {
         assert_eq!(output.status.code(), Some(1));
         assert!(stderr(&output).contains("no ENT project Q9"), "{}", stderr(&output));
 
+        // A new ENT project with its IdP in one command (metadata from a file).
+        let z9 = dir.path().join("z9.xml");
+        std::fs::write(&z9, ent_idp_metadata("https://ent9.test/idp/shibboleth")).unwrap();
+        let output = sesame(&db, dir.path(), &["ent", "add", "--id", "Z9", "--name", "ENT 9", "--metadata", z9.to_str().unwrap()]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert!(stdout(&output).contains("ENT Z9: identity provider https://ent9.test/idp/shibboleth registered"));
+        assert_eq!(find_identity_provider(&mut conn, "Z9").unwrap().unwrap().metadata_url, None);
+        let output = sesame(&db, dir.path(), &["ent", "add", "--id", "Z8", "--name", "ENT 8", "--metadata", "/nonexistent.xml"]);
+        assert_eq!(output.status.code(), Some(1));
+        assert!(sesame::store::partners::find_ent_project_name(&mut conn, "Z8").unwrap().is_none(), "nothing registered");
+
         // A publisher from a file, with a resource that is not its own: nothing is written.
         let file = dir.path().join("sp.xml");
         std::fs::write(&file, publisher_metadata(DICTIONARIES)).unwrap();

@@ -47,7 +47,7 @@ fn sqlite_and_postgres_migrations_agree() {
     let (sqlite, postgres) = (TestDb::new(Backend::Sqlite), TestDb::new(Backend::Postgresql));
     let from_sqlite = columns(&mut sqlite.connect(), Backend::Sqlite);
     let from_postgres = columns(&mut postgres.connect(), Backend::Postgresql);
-    assert_eq!(from_sqlite.len(), 42, "tables: {:?}", from_sqlite.keys());
+    assert_eq!(from_sqlite.len(), 45, "tables: {:?}", from_sqlite.keys());
     assert_eq!(from_sqlite, from_postgres);
 }
 
@@ -72,11 +72,12 @@ crate::storage_test! {
             conn, ent_projects, distributors, publishers, client_certificates, establishments, persons,
             person_establishments, person_profiles, teacher_posts, mefs, subjects, school_groups, group_divisions,
             person_groups, teacher_group_subjects, person_mefs, person_mefstat4, pupil_subjects, assignment_managers,
-            assignment_manager_establishments, feed_imports, service_providers, resources, release_contracts,
+            assignment_manager_establishments, feed_imports, person_feed_digests, feed_held_files, service_providers,
+            resources, release_contracts,
             subscriptions, subscription_publics, subscription_establishments, licence_pools, assignments,
             assignment_seats, assignment_history, school_wide_opt_outs, school_wide_access, assignment_exclusions,
             identity_providers, saml_requests, saml_replay_cache, web_sessions, audit_events, audit_checkpoints,
-            job_leases, auditor_certificates,
+            job_leases, auditor_certificates, ent_widget_origins,
         );
         assert_eq!(checked, columns(conn, db.backend()).len(), "every table has a diesel definition");
     }

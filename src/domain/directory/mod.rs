@@ -18,6 +18,8 @@ pub use group::{Group, GroupStatus, PersonGroup, TeacherGroupSubject};
 pub use manager::AssignmentManager;
 pub use person::{Person, PersonSource, PostKind, ProfileAt, TeacherPosts};
 
+use crate::domain::Uai;
+
 /// Everything one ENT project declares, both degrees together.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Directory {
@@ -52,5 +54,48 @@ pub struct Directory {
 impl Directory {
     pub fn new(ent_id: impl Into<String>) -> Self {
         Self { ent_id: ent_id.into(), ..Self::default() }
+    }
+
+    /// The records of one degree's establishments: what one GAR-ENT export (1D or 2D) carries.
+    /// A person working in schools of both degrees appears in each, with that degree's schools.
+    pub fn of_degree(&self, degree: Degree) -> Directory {
+        let schools: std::collections::HashSet<&Uai> =
+            self.establishments.iter().filter(|e| e.degree == degree).map(|e| &e.uai).collect();
+        let keep = |uai: &Uai| schools.contains(uai);
+        let persons = self
+            .persons
+            .iter()
+            .filter(|p| p.establishments.iter().any(keep))
+            .map(|p| Person {
+                profiles: p.profiles.iter().filter(|at| keep(&at.uai)).cloned().collect(),
+                establishments: p.establishments.iter().filter(|u| keep(u)).cloned().collect(),
+                teacher_posts: p.teacher_posts.iter().filter(|t| keep(&t.uai)).cloned().collect(),
+                ..p.clone()
+            })
+            .collect();
+        let managers = self
+            .assignment_managers
+            .iter()
+            .filter(|m| m.establishments.iter().any(keep))
+            .map(|m| AssignmentManager {
+                establishments: m.establishments.iter().filter(|u| keep(u)).cloned().collect(),
+                ..m.clone()
+            })
+            .collect();
+        Directory {
+            ent_id: self.ent_id.clone(),
+            establishments: self.establishments.iter().filter(|e| e.degree == degree).cloned().collect(),
+            mefs: self.mefs.iter().filter(|m| keep(&m.uai)).cloned().collect(),
+            subjects: self.subjects.iter().filter(|s| keep(&s.uai)).cloned().collect(),
+            persons,
+            person_mefs: self.person_mefs.iter().filter(|m| keep(&m.uai)).cloned().collect(),
+            person_mefstat4: self.person_mefstat4.iter().filter(|m| keep(&m.uai)).cloned().collect(),
+            pupil_subjects: self.pupil_subjects.iter().filter(|s| keep(&s.uai)).cloned().collect(),
+            groups: self.groups.iter().filter(|g| keep(&g.uai)).cloned().collect(),
+            person_groups: self.person_groups.iter().filter(|m| keep(&m.uai)).cloned().collect(),
+            class_subjects: self.class_subjects.iter().filter(|t| keep(&t.uai)).cloned().collect(),
+            group_subjects: self.group_subjects.iter().filter(|t| keep(&t.uai)).cloned().collect(),
+            assignment_managers: managers,
+        }
     }
 }

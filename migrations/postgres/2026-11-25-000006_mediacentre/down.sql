@@ -1,0 +1,1 @@
+DROP TABLE ent_widget_origins;
