@@ -5,6 +5,8 @@ use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 
+use super::saml::post_form::escape_html;
+
 /// One message in both languages.
 pub struct Message<'a> {
     pub title_fr: &'a str,
@@ -45,18 +47,6 @@ pub fn page(status: StatusCode, message: &Message<'_>) -> HttpResponse {
         .insert_header((header::X_FRAME_OPTIONS, "DENY"))
         .insert_header((header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'"))
         .body(html)
-}
-
-/// Escapes element content (quotes need no escaping there, and apostrophes read better as is).
-fn escape_html(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            _ => out.push(c),
-        }
-    }
 }
 
 /// The database or another dependency failed; the cause is logged by the caller.

@@ -121,7 +121,7 @@ crate::storage_test! {
         let before = counter(&sso.metrics().await, &turnaways);
         let page = sso.sign_in_and_open(&mut browser, &entry(NEWS, Some(COLLEGE)), PUPIL).await;
         assert_eq!(page.status(), 403);
-        let html = page.text().await.unwrap();
+        let html = page_text(page).await;
         assert!(html.contains("Cette ressource ne vous est pas affectée"), "{html}");
         assert!(html.contains("responsable d'affectation"), "{html}");
         assert!(html.contains("This resource is not assigned to you"), "English below");
@@ -246,7 +246,7 @@ crate::storage_test! {
         let mut pupil = sso.browser();
         let refused = pupil.post_form("/console/acs", &[("SAMLResponse", &unsolicited(PUPIL))]).await;
         assert_eq!(refused.status(), 403);
-        assert!(refused.text().await.unwrap().contains("responsable d'affectation"));
+        assert!(page_text(refused).await.contains("responsable d'affectation"));
         assert!(pupil.cookies.is_empty());
         // The resources' ACS does not take unsolicited responses.
         let refused = pupil.post_form("/sp/acs", &[("SAMLResponse", &unsolicited(LIBRARIAN))]).await;

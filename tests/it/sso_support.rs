@@ -330,3 +330,9 @@ pub fn attribute_names(verdict: &SpVerdict) -> Vec<String> {
 pub fn counter(metrics: &str, series: &str) -> f64 {
     metrics.lines().find_map(|line| line.strip_prefix(series).and_then(|rest| rest.trim().parse().ok())).unwrap_or(0.0)
 }
+
+/// The text of an HTML page, with the entities Sesame writes decoded.
+pub async fn page_text(response: reqwest::Response) -> String {
+    let html = response.text().await.unwrap();
+    html.replace("&#39;", "'").replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+}

@@ -105,7 +105,7 @@ impl PostForm {
 }
 
 /// Escapes text for an HTML attribute value or element content.
-fn escape_html(out: &mut String, text: &str) {
+pub fn escape_html(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
