@@ -9,7 +9,7 @@
 //! committed. Signing stays outside the transaction so that the audit chain (one writer at a time)
 //! is held for the append alone, not for an RSA signature.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::attributes::{facts_wanted, values};
@@ -199,7 +199,7 @@ pub fn prepare(
         attributes: &attributes,
         issued_at: request.now,
         lifetime: saml.assertion_lifetime(),
-        clock_skew: saml.clock_skew().min(TimeDelta::minutes(5)),
+        clock_skew: saml.clock_skew(),
     };
     let signing = if sp.sign_response { Signing::ResponseAndAssertion } else { Signing::AssertionOnly };
     let issued = issue_with(&params, saml.keys.key(algorithm), signing)?;
