@@ -45,6 +45,13 @@ pub struct Options<'a> {
     pub pseudonyms: &'a Pseudonyms,
 }
 
+impl<'a> Options<'a> {
+    /// An ENT project's own delivery (API, drop folder), with no progress display.
+    pub fn ent(ent_id: &str, config: &'a FeedConfig, pseudonyms: &'a Pseudonyms, accept_large_deletion: bool) -> Self {
+        Self { actor: Actor::ent(ent_id), accept_large_deletion, config, progress: &super::Silent, pseudonyms }
+    }
+}
+
 /// The result of an import.
 #[derive(Clone, Debug)]
 pub struct Outcome {
