@@ -15,10 +15,8 @@ use chrono::TimeDelta;
 
 use super::import::{self, Options};
 use super::metrics;
-use super::progress::Silent;
 use super::source::{Export, ExportName, file_name, sibling_md5};
 use crate::config::Config;
-use crate::domain::audit::Actor;
 use crate::domain::pseudonym::Pseudonyms;
 use crate::feed::FeedError;
 use crate::store::feed::imports::ImportStatus;
@@ -140,13 +138,7 @@ fn import_one(
             return Ok(true);
         }
     };
-    let options = Options {
-        actor: Actor::ent(ent),
-        accept_large_deletion: false,
-        config: &config.feed,
-        progress: &Silent,
-        pseudonyms,
-    };
+    let options = Options::ent(ent, &config.feed, pseudonyms, false);
     let outcome = match import::import(conn, ent, &export, &options) {
         Ok(outcome) => outcome,
         Err(FeedError::Busy(_)) => return Ok(false),

@@ -22,7 +22,6 @@ use serde::Deserialize;
 use super::FeedError;
 use super::import::{self, Options, Outcome};
 use super::metrics;
-use super::progress::Silent;
 use super::report::Report;
 use super::source::{Export, ExportName, parse_md5};
 use crate::domain::audit::Actor;
@@ -170,13 +169,7 @@ async fn upload(
     let (config, pseudonyms) = (state.config.clone(), state.pseudonyms.clone());
     let outcome = web::block(move || {
         let export = Export::Bundle { path: file.path().to_owned(), name, md5 };
-        let options = Options {
-            actor: Actor::ent(&ent),
-            accept_large_deletion: false,
-            config: &config.feed,
-            progress: &Silent,
-            pseudonyms: &pseudonyms,
-        };
+        let options = Options::ent(&ent, &config.feed, &pseudonyms, false);
         // A connection of its own: an import holds it for minutes and fills temporary tables.
         let mut conn = config.database_url().connect()?;
         let outcome = import::import(&mut conn, &ent, &export, &options);
@@ -279,13 +272,7 @@ async fn confirm_import(
     own(&caller, &ent)?;
     let (config, pseudonyms) = (state.config.clone(), state.pseudonyms.clone());
     let outcome = web::block(move || {
-        let options = Options {
-            actor: Actor::ent(&ent),
-            accept_large_deletion: true,
-            config: &config.feed,
-            progress: &Silent,
-            pseudonyms: &pseudonyms,
-        };
+        let options = Options::ent(&ent, &config.feed, &pseudonyms, true);
         let mut conn = config.database_url().connect()?;
         import::confirm(&mut conn, id, Some(&ent), &options)
     })

@@ -45,6 +45,13 @@ pub struct Options<'a> {
     pub pseudonyms: &'a Pseudonyms,
 }
 
+impl<'a> Options<'a> {
+    /// An ENT project's own delivery (API, drop folder), with no progress display.
+    pub fn ent(ent_id: &str, config: &'a FeedConfig, pseudonyms: &'a Pseudonyms, accept_large_deletion: bool) -> Self {
+        Self { actor: Actor::ent(ent_id), accept_large_deletion, config, progress: &super::Silent, pseudonyms }
+    }
+}
+
 /// The result of an import.
 #[derive(Clone, Debug)]
 pub struct Outcome {
@@ -233,10 +240,12 @@ fn run(
         // Digests aggregate a row per link: let PostgreSQL hash them in memory.
         AnyConnection::Postgresql(_) => diesel::sql_query("SET work_mem = '256MB'").execute(conn)?,
         // Staging goes to a temporary file, not memory; bigger page caches than the 2 MB default
-        // for the staging and the directory's indexes, within the import's memory budget.
+        // for the staging and the directory's indexes, within the import's memory budget; no
+        // memory-mapped reads, which would map the whole directory into the process.
         AnyConnection::Sqlite(_) => {
             conn.batch_execute(
-                "PRAGMA temp_store = FILE; PRAGMA cache_size = -65536; PRAGMA temp.cache_size = -65536",
+                "PRAGMA temp_store = FILE; PRAGMA cache_size = -65536; PRAGMA temp.cache_size = -65536; \
+                 PRAGMA mmap_size = 0",
             )?;
             0
         }

@@ -7,7 +7,6 @@ use base64::engine::general_purpose::STANDARD;
 use chrono::Utc;
 use quick_xml::events::Event;
 use sesame::domain::Uai;
-use sesame::domain::assignment::AssignmentTarget;
 use sesame::domain::entitlement::{Clock, Resolution};
 use sesame::store::entitlements;
 use sesame::store::schema::{person_establishments, person_profiles, persons, subscriptions};
@@ -209,14 +208,15 @@ crate::storage_test! {
         let etag_before = before.header("etag").unwrap().to_owned();
         assert!(!before.resource_ids().contains(&"ark:/99999/demo.fle".to_owned()));
 
-        // A manager gives the pupil a seat of the FLE subscription (INDIV, not assigned in the demo).
+        // The documentalist gives the pupil a seat of the FLE subscription (INDIV, not assigned in
+        // the demo) in the console.
         let distributor = sesame::domain::SirenIsni::parse("999000101_0000000000000000").unwrap();
         let fle = stored_subscriptions::find_live_id(conn, &distributor, "DEMO-2026-FLE-Z0").unwrap().unwrap();
-        let college = Uai::parse(COLLEGE).unwrap();
-        let target = AssignmentTarget::Person(pupil.clone());
-        let pseudonyms = crate::ledger::pseudonyms();
-        let manager = sesame::assignments::Author::manager("Z0", "z0-dir-0001", &pseudonyms);
-        assert_eq!(sesame::assignments::assign(conn, &manager, &college, fle, target).unwrap().changes.granted, 1);
+        let console = crate::console_api::Console::login(&demo.app, "Z0", "z0-dir-0001").await;
+        let body = serde_json::json!({ "subscription": fle, "target": { "kind": "PERSON", "ref": pupil } });
+        let (status, assigned) = console.post(&format!("/console/api/v1/schools/{COLLEGE}/assignments"), body).await;
+        assert_eq!(status, StatusCode::CREATED, "{assigned}");
+        assert_eq!(assigned["result"]["changes"]["granted"], 1);
 
         let after = demo.listing(&demo.z0, &path, &[("If-None-Match", &etag_before)]).await;
         assert_eq!(after.status, StatusCode::OK, "the old ETag no longer matches");
