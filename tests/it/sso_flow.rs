@@ -273,15 +273,63 @@ crate::storage_test! {
 crate::storage_test! {
     async fn publisher_initiated_sign_on(db) {
         let sso = Sso::new(&db, true).await;
-        // A python3-saml publisher that signs its requests, serving the encyclopedia.
+        let mut browser = sso.browser();
+        // Publishers that sign their requests: python3-saml by HTTP-Redirect, pysaml2 by HTTP-POST.
+        for (engine, sp) in [("python3-saml", Sp::Python3Saml), ("pysaml2", Sp::Pysaml2)] {
+            let publisher = SigningPublisher::register(&sso, engine);
+            let request = crate::interop::python("publisher_sp.py", &[engine, "request"], &publisher.input);
+            let id = request["id"].as_str().unwrap();
+            if !browser.cookies.contains_key("sesame_launch") {
+                assert_eq!(send(&mut browser, &request, false).await.status(), 401, "not signed on yet");
+                sso.sign_in_and_open(&mut browser, &entry(ENCYCLOPEDIA, Some(COLLEGE)), PUPIL).await;
+            }
+            let form = Form::read(send(&mut browser, &request, false).await).await;
+            assert_eq!(form.action, publisher.acs, "{engine}");
+            assert_eq!(form.relay_state, ENCYCLOPEDIA_URL);
+            let verdict = sp.verify(&sso.idp_metadata, &form.saml_response, &publisher.entity, &publisher.acs, Some(id));
+            assert!(verdict.accepted, "{engine}: {:?}", verdict.error);
+            assert_eq!(attribute_names(&verdict), ["IDO", "PRO", "UAI"], "{engine}");
+            assert_eq!(send(&mut browser, &request, true).await.status(), 400, "{engine}: a tampered request is refused");
+        }
+    }
+}
+
+/// Sends a publisher's AuthnRequest to `/idp/sso` by its binding; `tamper` corrupts the message.
+async fn send(browser: &mut Browser, request: &Value, tamper: bool) -> reqwest::Response {
+    match request["url"].as_str() {
+        Some(url) => {
+            let query = url.split_once('?').unwrap().1;
+            let query = if tamper { query.replacen("SAMLRequest=", "SAMLRequest=A", 1) } else { query.to_owned() };
+            browser.get(&format!("/idp/sso?{query}")).await
+        }
+        None => {
+            let mut saml_request = request["saml_request"].as_str().unwrap().to_owned();
+            if tamper {
+                saml_request.insert(0, 'A');
+            }
+            let relay_state = request["relay_state"].as_str().unwrap();
+            browser.post_form("/idp/sso", &[("SAMLRequest", &saml_request), ("RelayState", relay_state)]).await
+        }
+    }
+}
+
+/// A publisher's SP that signs its AuthnRequests, registered for the encyclopedia with the floor contract.
+struct SigningPublisher {
+    entity: String,
+    acs: String,
+    input: Value,
+}
+
+impl SigningPublisher {
+    fn register(sso: &Sso, engine: &str) -> Self {
         let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
-        let cert = rcgen::CertificateParams::new(vec!["sp.test".into()]).unwrap().self_signed(&key).unwrap();
-        let (entity, acs) = ("https://signing.test/sp".to_owned(), "https://signing.test/saml/acs".to_owned());
+        let cert = rcgen::CertificateParams::new(vec![format!("{engine}.test")]).unwrap().self_signed(&key).unwrap();
+        let (entity, acs) = (format!("https://{engine}.test/sp"), format!("https://{engine}.test/saml/acs"));
         let input = serde_json::json!({
             "sp_entity_id": entity, "acs_url": acs, "key_pem": key.serialize_pem(), "cert_pem": cert.pem(),
             "xmlsec1": crate::interop::xmlsec1(), "idp_metadata": sso.idp_metadata, "relay_state": ENCYCLOPEDIA_URL,
         });
-        let metadata = crate::interop::python("publisher_sp.py", &["python3-saml", "metadata"], &input);
+        let metadata = crate::interop::python("publisher_sp.py", &[engine, "metadata"], &input);
         let registration = sesame::sso::registry::PublisherRegistration {
             publisher_id: DICTIONARIES,
             name: "Dictionnaires",
@@ -291,7 +339,8 @@ crate::storage_test! {
             sign_response: None,
         };
         let now = chrono::Utc::now();
-        sesame::sso::registry::register_publisher(&mut sso.app.conn(), &registration, sesame::domain::audit::Actor::operator(), now).unwrap();
+        let actor = sesame::domain::audit::Actor::operator();
+        sesame::sso::registry::register_publisher(&mut sso.app.conn(), &registration, actor, now).unwrap();
         let approval = sesame::sso::contracts::Approval {
             target: sesame::sso::contracts::ContractTarget::Resource(ENCYCLOPEDIA.into()),
             attributes: vec![],
@@ -301,23 +350,7 @@ crate::storage_test! {
             retention_days: 30,
         };
         sesame::sso::contracts::approve(&mut sso.app.conn(), &approval, now).unwrap();
-
-        let request = crate::interop::python("publisher_sp.py", &["python3-saml", "request"], &input);
-        let query = request["url"].as_str().unwrap().split_once('?').unwrap().1.to_owned();
-        let mut browser = sso.browser();
-        // Not signed on yet.
-        assert_eq!(browser.get(&format!("/idp/sso?{query}")).await.status(), 401);
-        sso.sign_in_and_open(&mut browser, &entry(ENCYCLOPEDIA, Some(COLLEGE)), PUPIL).await;
-        let form = Form::read(browser.get(&format!("/idp/sso?{query}")).await).await;
-        assert_eq!(form.action, acs);
-        assert_eq!(form.relay_state, ENCYCLOPEDIA_URL);
-        let id = request["id"].as_str().unwrap();
-        let verdict = Sp::Python3Saml.verify(&sso.idp_metadata, &form.saml_response, &entity, &acs, Some(id));
-        assert!(verdict.accepted, "{:?}", verdict.error);
-        assert_eq!(attribute_names(&verdict), ["IDO", "PRO", "UAI"]);
-        // A tampered query string is refused.
-        let tampered = query.replacen("SAMLRequest=", "SAMLRequest=A", 1);
-        assert_eq!(browser.get(&format!("/idp/sso?{tampered}")).await.status(), 400);
+        Self { entity, acs, input }
     }
 }
 
