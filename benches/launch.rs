@@ -5,7 +5,7 @@
 //! release appended to the audit log; (c) the same without the audit append; and (b′), (c′) for a
 //! service provider taking assertion-only signatures (one RSA signature instead of two). After the
 //! criterion groups, a direct interleaved measurement prints the rates and their ratios to (a)
-//! (skipped in `--test` mode).
+//! (skipped in `--test` mode), with the rate of a launch's database reads alone for reference.
 //!
 //! Run: `cargo bench --bench launch` (`LAUNCH_BENCH_SECS`, default 3, sets how long the ratios
 //! are measured for). `benches/satosa/run` compares the launch rate with SATOSA's.
@@ -22,6 +22,7 @@ use rustls_pki_types::pem::PemObject;
 use sesame::config::Config;
 use sesame::domain::Uai;
 use sesame::domain::audit::Actor;
+use sesame::domain::entitlement::{Clock, Resolution};
 use sesame::domain::pseudonym::Pseudonyms;
 use sesame::domain::release::ReleaseAttribute;
 use sesame::pki::{KeyMaterial, KeyPaths};
@@ -29,8 +30,9 @@ use sesame::sso::contracts::{self, Approval, ContractTarget};
 use sesame::sso::launch::release::{self, LaunchRequest, Launcher};
 use sesame::sso::registry::{self, PublisherRegistration};
 use sesame::sso::saml::SamlContext;
+use sesame::store::launch::{Wanted, launch_target, person_facts};
 use sesame::store::saml::{find_service_provider_by_entity_id, set_sign_response};
-use sesame::store::{self, AnyConnection, DatabaseUrl};
+use sesame::store::{self, AnyConnection, DatabaseUrl, entitlements};
 
 const PUBLISHER: &str = "999000201_0000000000000000";
 const SP: &str = "https://encyclopedie.example/saml/metadata";
@@ -130,6 +132,20 @@ impl Fixture {
         };
         released.expect("the pupil may open the encyclopedia").saml_response.len()
     }
+
+    /// The database reads of one launch alone: resource, provider and contract; entitlements;
+    /// the attributes' directory facts.
+    fn reads(&mut self) -> usize {
+        let target = launch_target(&mut self.conn, RESOURCE).unwrap().unwrap();
+        let clock = Clock::new(Utc::now().naive_utc(), 15);
+        let Resolution::Granted(found) = entitlements::resolve(&mut self.conn, "Z0", PUPIL, &self.uai, clock).unwrap()
+        else {
+            panic!("granted")
+        };
+        let wanted = Wanted { divisions: true, ..Wanted::default() };
+        let facts = person_facts(&mut self.conn, found.person_id, COLLEGE, wanted).unwrap();
+        target.resource_url.len() + facts.divisions.len()
+    }
 }
 
 fn bench(c: &mut Criterion, fixture: &mut Fixture) {
@@ -141,6 +157,7 @@ fn bench(c: &mut Criterion, fixture: &mut Fixture) {
         group.bench_function(format!("launch_without_audit{suffix}"), |b| b.iter(|| black_box(fixture.launch(false))));
     }
     fixture.sign_response(true);
+    group.bench_function("database_reads_of_a_launch", |b| b.iter(|| black_box(fixture.reads())));
     group.finish();
 }
 
@@ -160,13 +177,14 @@ fn report_ratios(fixture: &mut Fixture) {
     // Many short interleaved slices, judged by the median of their ratios, so that load from other
     // processes (a shared machine) weighs on every side alike.
     const ROUNDS: u32 = 30;
-    let slice = Duration::from_secs(secs) / (5 * ROUNDS);
+    let slice = Duration::from_secs(secs) / (6 * ROUNDS);
     let names = [
         "raw aws-lc-rs RSA-2048 signatures/s      ",
         "(b)  launches/s, audited (2 RSA sigs)    ",
         "(c)  launches/s, without audit           ",
         "(b') launches/s, audited, assertion only ",
         "(c') launches/s, no audit, assertion only",
+        "     the database reads of a launch alone ",
     ];
     let mut rates: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
     for _ in 0..ROUNDS {
@@ -181,6 +199,9 @@ fn report_ratios(fixture: &mut Fixture) {
                 black_box(fixture.launch(audited));
             }));
         }
+        rates[5].push(rate(slice, || {
+            black_box(fixture.reads());
+        }));
     }
     fixture.sign_response(true);
     let median = |values: &mut Vec<f64>| {
@@ -197,7 +218,7 @@ fn report_ratios(fixture: &mut Fixture) {
     for (i, name) in names.iter().enumerate() {
         let value = median(&mut rates[i].clone());
         match i {
-            0 => println!("  {name}: {value:>7.0}"),
+            0 | 5 => println!("  {name}: {value:>7.0}"),
             _ => println!("  {name}: {value:>7.0}   {:>5.1} % of raw", 100.0 * ratios[i - 1]),
         }
     }

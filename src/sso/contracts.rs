@@ -88,10 +88,14 @@ pub fn approve(conn: &mut AnyConnection, approval: &Approval, now: DateTime<Utc>
         let sp = match &approval.target {
             ContractTarget::ServiceProvider(entity_id) => find_service_provider_by_entity_id(conn, entity_id)?
                 .ok_or_else(|| ContractError::UnknownServiceProvider(entity_id.clone()))?,
-            ContractTarget::Resource(id) => launch_target(conn, id)?
-                .ok_or_else(|| ContractError::UnknownResource(id.clone()))?
-                .service_provider
-                .ok_or_else(|| ContractError::NoServiceProvider(id.clone()))?,
+            ContractTarget::Resource(id) => {
+                let provider = launch_target(conn, id)?
+                    .ok_or_else(|| ContractError::UnknownResource(id.clone()))?
+                    .service_provider
+                    .ok_or_else(|| ContractError::NoServiceProvider(id.clone()))?;
+                find_service_provider_by_entity_id(conn, &provider.entity_id)?
+                    .ok_or_else(|| ContractError::NoServiceProvider(id.clone()))?
+            }
         };
         let new = NewContract {
             service_provider_id: sp.id,

@@ -4,13 +4,27 @@
 
 use diesel::prelude::*;
 
-use super::contracts::{self, ContractVersion};
-use super::saml::{ServiceProviderRow, find_publisher_service_provider, find_service_provider};
+use super::contracts::ContractVersion;
+use super::saml::{ServiceProviderRow, find_publisher_service_provider};
 use super::schema::{
-    mefs, person_groups, person_mefs, person_mefstat4, persons, resources, school_groups, subjects,
-    teacher_group_subjects,
+    mefs, person_groups, person_mefs, person_mefstat4, persons, release_contracts, resources, school_groups,
+    service_providers, subjects, teacher_group_subjects,
 };
 use super::{AnyConnection, StoreError};
+
+/// What a release needs of a service provider (`service_providers`).
+#[derive(Clone, Debug, PartialEq, Eq, Queryable)]
+pub struct ReleaseProvider {
+    pub id: i64,
+    pub publisher_id: String,
+    pub entity_id: String,
+    pub acs_url: String,
+    /// `rsa-sha256` or `ecdsa-sha256`.
+    pub signature_algorithm: String,
+    /// JSON array of attribute names.
+    pub requested_attributes: String,
+    pub sign_response: bool,
+}
 
 /// A resource and where its assertions go.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,34 +33,51 @@ pub struct LaunchTarget {
     /// The resource's own URL: the `RelayState` of the response.
     pub resource_url: String,
     pub publisher_id: String,
-    /// The resource's own service provider, else its publisher's; `None` when neither is registered.
-    pub service_provider: Option<ServiceProviderRow>,
+    /// The resource's own service provider, else its publisher's first; `None` when neither is registered.
+    pub service_provider: Option<ReleaseProvider>,
     /// The service provider's approved release contract.
     pub contract: Option<ContractVersion>,
 }
 
-/// The resource `resource_id`, if it is in the catalogue.
+/// The resource `resource_id`, if it is in the catalogue: one statement, as it runs on every launch.
 pub fn launch_target(conn: &mut AnyConnection, resource_id: &str) -> Result<Option<LaunchTarget>, StoreError> {
-    let row: Option<(String, String, Option<i64>)> = resources::table
-        .find(resource_id)
-        .select((resources::url, resources::publisher_id, resources::service_provider_id))
+    let provider = service_providers::id
+        .nullable()
+        .eq(resources::service_provider_id)
+        .or(resources::service_provider_id.is_null().and(service_providers::publisher_id.eq(resources::publisher_id)));
+    // At most one APPROVED version per provider (`store::contracts::approve`).
+    let approved =
+        release_contracts::service_provider_id.eq(service_providers::id).and(release_contracts::status.eq("APPROVED"));
+    type Row = (String, String, Option<ReleaseProvider>, Option<(i64, i32, String)>);
+    let row: Option<Row> = resources::table
+        .left_join(service_providers::table.on(provider))
+        .left_join(release_contracts::table.on(approved))
+        .filter(resources::id.eq(resource_id))
+        // A publisher's first provider when the resource names none (NULL only when there is none).
+        .order(service_providers::id)
+        .select((
+            resources::url,
+            resources::publisher_id,
+            (
+                service_providers::id,
+                service_providers::publisher_id,
+                service_providers::entity_id,
+                service_providers::acs_url,
+                service_providers::signature_algorithm,
+                service_providers::requested_attributes,
+                service_providers::sign_response,
+            )
+                .nullable(),
+            (release_contracts::id, release_contracts::version, release_contracts::attributes).nullable(),
+        ))
         .first(conn)
         .optional()?;
-    let Some((resource_url, publisher_id, own_sp)) = row else { return Ok(None) };
-    let service_provider = match own_sp {
-        Some(id) => find_service_provider(conn, id)?,
-        None => find_publisher_service_provider(conn, &publisher_id)?,
-    };
-    let contract = match &service_provider {
-        Some(sp) => contracts::approved(conn, sp.id)?,
-        None => None,
-    };
-    Ok(Some(LaunchTarget {
+    Ok(row.map(|(resource_url, publisher_id, service_provider, contract)| LaunchTarget {
         resource_id: resource_id.to_owned(),
         resource_url,
         publisher_id,
         service_provider,
-        contract,
+        contract: contract.map(|(id, version, attributes)| ContractVersion { id, version, attributes }),
     }))
 }
 
