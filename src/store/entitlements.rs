@@ -19,17 +19,6 @@ use crate::domain::entitlement::{
 };
 use crate::domain::{Profile, Public, Uai};
 
-/// Runs a read on the backend's own connection: the multi-backend layer costs a few microseconds
-/// per statement, which matters here.
-macro_rules! load_native {
-    ($conn:expr, $query:expr) => {
-        match $conn {
-            AnyConnection::Sqlite(c) => $query.load(c),
-            AnyConnection::Postgresql(c) => $query.load(c),
-        }
-    };
-}
-
 /// What `(ent_id, gar_id)` may open in school `uai` at `clock.now`, and through which subscriptions.
 pub fn resolve(
     conn: &mut AnyConnection,

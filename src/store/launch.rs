@@ -49,10 +49,10 @@ pub fn launch_target(conn: &mut AnyConnection, resource_id: &str) -> Result<Opti
     let approved =
         release_contracts::service_provider_id.eq(service_providers::id).and(release_contracts::status.eq("APPROVED"));
     type Row = (String, String, Option<ReleaseProvider>, Option<(i64, i32, String)>);
-    let row: Option<Row> = resources::table
+    let query = resources::table
         .left_join(service_providers::table.on(provider))
         .left_join(release_contracts::table.on(approved))
-        .filter(resources::id.eq(resource_id))
+        .filter(resources::id.eq(resource_id.to_owned()))
         // A publisher's first provider when the resource names none (NULL only when there is none).
         .order(service_providers::id)
         .select((
@@ -70,9 +70,9 @@ pub fn launch_target(conn: &mut AnyConnection, resource_id: &str) -> Result<Opti
                 .nullable(),
             (release_contracts::id, release_contracts::version, release_contracts::attributes).nullable(),
         ))
-        .first(conn)
-        .optional()?;
-    Ok(row.map(|(resource_url, publisher_id, service_provider, contract)| LaunchTarget {
+        .limit(1);
+    let rows: Vec<Row> = load_native!(conn, query)?;
+    Ok(rows.into_iter().next().map(|(resource_url, publisher_id, service_provider, contract)| LaunchTarget {
         resource_id: resource_id.to_owned(),
         resource_url,
         publisher_id,
@@ -141,13 +141,13 @@ pub fn person_facts(
         }
     }
     if wanted.divisions || wanted.groups {
-        let rows: Vec<(String, String, String)> = person_groups::table
+        let query = person_groups::table
             .inner_join(school_groups::table)
             .filter(person_groups::person_id.eq(person_id))
-            .filter(school_groups::uai.eq(uai))
+            .filter(school_groups::uai.eq(uai.to_owned()))
             .order(school_groups::code)
-            .select((school_groups::status, school_groups::code, school_groups::label))
-            .load(conn)?;
+            .select((school_groups::status, school_groups::code, school_groups::label));
+        let rows: Vec<(String, String, String)> = load_native!(conn, query)?;
         for (status, code, label) in rows {
             match status.as_str() {
                 "DIVISION" if wanted.divisions => facts.divisions.push((code, label)),

@@ -4,6 +4,18 @@
 //! `establish` would try each backend in turn, and SQLite accepts almost any string as a file
 //! name, so a mistyped PostgreSQL URL could silently open a local file instead.
 
+/// Runs a read on the backend's own connection, where the statement stays prepared between calls:
+/// through the multi-backend layer it is parsed and planned again each time, which costs
+/// microseconds that matter on hot paths (entitlements, launches). The query must own its binds.
+macro_rules! load_native {
+    ($conn:expr, $query:expr) => {
+        match $conn {
+            AnyConnection::Sqlite(c) => $query.load(c),
+            AnyConnection::Postgresql(c) => $query.load(c),
+        }
+    };
+}
+
 pub mod assignments;
 pub mod audit;
 pub mod audit_checkpoints;
