@@ -56,8 +56,9 @@ impl Entry {
 
 /// The base64-decoded value when it reads as an identifier, else the value itself.
 fn decoded(value: &str) -> String {
+    // A `+` left unescaped in a hand-built link reaches us as a space; identifiers have none.
     LENIENT
-        .decode(value)
+        .decode(value.replace(' ', "+"))
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .filter(|text| !text.is_empty() && text.bytes().all(|b| b.is_ascii_graphic()))
@@ -102,6 +103,11 @@ mod tests {
         assert_eq!(parse(&[("idENT", "RU5UVEVTVDE=")]).unwrap_err(), EntryError::Missing("idRessource"));
         assert_eq!(parse(&[("idENT", "ENTTEST1"), ("idSrc", "x")]).unwrap().ent_id, "ENTTEST1");
         assert_eq!(parse(&[("idRessource", "x")]), Err(EntryError::Missing("idENT")));
+        // base64 `…cT0+Pg==` whose `+` was not escaped in the link arrives with a space.
+        assert_eq!(
+            parse(&[("idENT", "Z0"), ("idSrc", "aHR0cDovL3guZXhhbXBsZS8/cT0 Pg==")]).unwrap().resource_id,
+            "http://x.example/?q=>>"
+        );
         assert_eq!(parse(&[("idENT", "Z0"), ("idEtab", "nope"), ("idSrc", "x")]), Err(EntryError::InvalidUai));
     }
 }

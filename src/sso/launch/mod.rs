@@ -95,14 +95,9 @@ async fn launch(
             Ok(release::launch(conn, launcher, &request))
         })
         .await;
-    match outcome {
-        Ok(Ok(release)) => released(release),
-        Ok(Err(LaunchError::Refused(refused))) => refused_page(&ent, &refused),
-        Ok(Err(e)) => {
-            tracing::error!(ent = %ent, error = %e, "launch failed");
-            metrics::launch("error");
-            pages::unavailable()
-        }
+    match outcome.map_err(LaunchError::from).and_then(|launched| launched) {
+        Ok(release) => released(release),
+        Err(LaunchError::Refused(refused)) => refused_page(&ent, &refused),
         Err(e) => {
             tracing::error!(ent = %ent, error = %e, "launch failed");
             metrics::launch("error");
