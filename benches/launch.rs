@@ -1,14 +1,16 @@
 //! One resource launch against the cryptography it cannot avoid, on one thread, in one run:
 //! (a) the raw aws-lc-rs RSA-2048 (PKCS#1 v1.5, SHA-256) signing rate; (b) a full launch as
 //! `/domaineGar` runs it with a valid session — entitlement check on a real database (the demo
-//! académie, SQLite), approved contract, attribute values from the directory, signed Response,
-//! release appended to the audit log; (c) the same without the audit append; and (b′), (c′) for a
-//! service provider taking assertion-only signatures (one RSA signature instead of two). After the
-//! criterion groups, a direct interleaved measurement prints the rates and their ratios to (a)
-//! (skipped in `--test` mode), with the rate of a launch's database reads alone for reference.
+//! académie; SQLite, and PostgreSQL when available), approved contract, attribute values from the
+//! directory, signed Response, release appended to the audit log; (c) the same without the audit
+//! append; and (b′), (c′) for a service provider taking assertion-only signatures (one RSA
+//! signature instead of two). After the criterion groups, a direct interleaved measurement prints
+//! the rates and their ratios to (a) (skipped in `--test` mode), with the rate of a launch's
+//! database reads alone for reference.
 //!
 //! Run: `cargo bench --bench launch` (`LAUNCH_BENCH_SECS`, default 3, sets how long the ratios
-//! are measured for). `benches/satosa/run` compares the launch rate with SATOSA's.
+//! are measured for); PostgreSQL too when `TEST_POSTGRES_URL` names a throwaway server.
+//! `benches/satosa/run` compares the launch rate with SATOSA's.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -17,6 +19,7 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 use chrono::Utc;
 use criterion::Criterion;
+use diesel::connection::SimpleConnection;
 use rustls_pki_types::PrivateKeyDer;
 use rustls_pki_types::pem::PemObject;
 use sesame::config::Config;
@@ -55,10 +58,24 @@ struct Fixture {
     _dir: tempfile::TempDir,
 }
 
+/// SQLite in a temporary folder, and PostgreSQL when `TEST_POSTGRES_URL` names a throwaway server.
+fn databases(dir: &std::path::Path) -> Vec<(&'static str, DatabaseUrl)> {
+    let mut databases = vec![("sqlite", DatabaseUrl::Sqlite(dir.join("bench.sqlite3")))];
+    if let Ok(admin) = std::env::var("TEST_POSTGRES_URL") {
+        let mut conn = DatabaseUrl::parse(&admin).unwrap().connect().unwrap();
+        conn.batch_execute("DROP DATABASE IF EXISTS sesame_bench_launch").unwrap();
+        conn.batch_execute("CREATE DATABASE sesame_bench_launch").unwrap();
+        let mut url = url::Url::parse(&admin).unwrap();
+        url.set_path("sesame_bench_launch");
+        databases.push(("postgres", DatabaseUrl::parse(url.as_str()).unwrap()));
+    }
+    databases
+}
+
 impl Fixture {
-    fn new() -> Self {
+    fn new(database: &DatabaseUrl) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let mut conn = DatabaseUrl::Sqlite(dir.path().join("bench.sqlite3")).connect().unwrap();
+        let mut conn = database.connect().unwrap();
         store::run_migrations(&mut conn).unwrap();
         sesame::demo::load(&mut conn).unwrap();
         let registration = PublisherRegistration {
@@ -148,8 +165,8 @@ impl Fixture {
     }
 }
 
-fn bench(c: &mut Criterion, fixture: &mut Fixture) {
-    let mut group = c.benchmark_group("launch");
+fn bench(c: &mut Criterion, backend: &str, fixture: &mut Fixture) {
+    let mut group = c.benchmark_group(format!("launch_{backend}"));
     group.bench_function("raw_rsa2048_sha256_sign", |b| b.iter(|| black_box(fixture.raw_sign())));
     for (sign_response, suffix) in [(true, ""), (false, "_assertion_only")] {
         fixture.sign_response(sign_response);
@@ -172,7 +189,7 @@ fn rate(budget: Duration, mut work: impl FnMut()) -> f64 {
     count as f64 / start.elapsed().as_secs_f64()
 }
 
-fn report_ratios(fixture: &mut Fixture) {
+fn report_ratios(backend: &str, fixture: &mut Fixture) {
     let secs: u64 = std::env::var("LAUNCH_BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
     // Many short interleaved slices, judged by the median of their ratios, so that load from other
     // processes (a shared machine) weighs on every side alike.
@@ -214,7 +231,7 @@ fn report_ratios(fixture: &mut Fixture) {
             median(&mut per_round)
         })
         .collect();
-    println!("\nlaunch, one thread, SQLite, {ROUNDS} interleaved rounds (median rates):");
+    println!("\nlaunch, one thread, {backend}, {ROUNDS} interleaved rounds (median rates):");
     for (i, name) in names.iter().enumerate() {
         let value = median(&mut rates[i].clone());
         match i {
@@ -226,12 +243,18 @@ fn report_ratios(fixture: &mut Fixture) {
 }
 
 fn main() {
-    let mut fixture = Fixture::new();
+    let dir = tempfile::tempdir().unwrap();
     let mut criterion =
         Criterion::default().sample_size(20).measurement_time(Duration::from_secs(3)).configure_from_args();
-    bench(&mut criterion, &mut fixture);
+    let mut fixtures: Vec<(&str, Fixture)> =
+        databases(dir.path()).iter().map(|(backend, url)| (*backend, Fixture::new(url))).collect();
+    for (backend, fixture) in &mut fixtures {
+        bench(&mut criterion, backend, fixture);
+    }
     criterion.final_summary();
     if !std::env::args().any(|arg| arg == "--test") {
-        report_ratios(&mut fixture);
+        for (backend, fixture) in &mut fixtures {
+            report_ratios(backend, fixture);
+        }
     }
 }
