@@ -175,7 +175,14 @@ impl Sso {
 
     pub fn browser(&self) -> Browser {
         Browser {
-            client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            // A fresh connection per request: between two steps the test waits for the interop
+            // scripts, long enough on a loaded machine for the node to close an idle keep-alive
+            // connection just as the client reuses it.
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .pool_max_idle_per_host(0)
+                .build()
+                .unwrap(),
             base: self.app.public_url.clone(),
             cookies: BTreeMap::new(),
         }
