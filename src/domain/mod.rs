@@ -6,6 +6,7 @@ pub mod audit_checkpoint;
 pub mod catalogue;
 pub mod directory;
 pub mod entitlement;
+pub mod entry_url;
 pub mod ledger;
 pub mod licence;
 pub mod national_school;

@@ -15,7 +15,6 @@
 
 mod demo_page;
 mod diffusables;
-mod entry_url;
 mod error;
 mod list;
 pub mod listing;
@@ -29,7 +28,7 @@ mod widget;
 use actix_web::middleware::Compress;
 use actix_web::web;
 
-pub use entry_url::access_url;
+pub use crate::domain::entry_url::access_url;
 pub use error::ApiError;
 use notice_cache::NoticeCache;
 

@@ -9,9 +9,9 @@ use quick_xml::escape::partial_escape;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use serde::Serialize;
 
-use super::entry_url::access_url;
 use super::listing::{Entry, Listing};
 use crate::domain::catalogue::{Presentation, VocabularyTerm};
+use crate::domain::entry_url::access_url;
 
 /// Wire format chosen from the `Accept` header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -22,7 +22,7 @@ use saml::endpoints::{
 };
 
 /// Path of the entry URL ENTs link resources to (`urlAccesRessource`).
-pub const ENTRY_PATH: &str = "/domaineGar";
+pub use crate::domain::entry_url::ENTRY_PATH;
 
 /// Routes of the public (browser) listener.
 pub fn configure_public(cfg: &mut web::ServiceConfig) {

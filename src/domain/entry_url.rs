@@ -1,18 +1,22 @@
 //! `urlAccesRessource`: Sesame's sign-on entry for a resource, shaped as the GAR's production one
 //! (GAR-INTERFACES §3.3): `…/domaineGar?idENT=<base64>&idEtab=<base64 UAI>&idRessource=<url-encoded id>`.
 //! Without `idEtab` (a shape the GAR accepts too), sign-on picks a school of the user that grants it.
+//! The médiacentre builds it; sign-on serves it.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::domain::Uai;
 
+/// The entry's path on the public listener.
+pub const ENTRY_PATH: &str = "/domaineGar";
+
 /// The entry URL for `resource_id` opened from school `uai` (or any of the user's schools) of ENT
 /// project `ent_id`. `public_url` is the public listener's base URL, without a trailing slash.
 pub fn access_url(public_url: &str, ent_id: &str, uai: Option<&Uai>, resource_id: &str) -> String {
     let resource: String = url::form_urlencoded::byte_serialize(resource_id.as_bytes()).collect();
     let school = uai.map(|uai| format!("&idEtab={}", base64(uai.as_str()))).unwrap_or_default();
-    format!("{public_url}/domaineGar?idENT={}{school}&idRessource={resource}", base64(ent_id))
+    format!("{public_url}{ENTRY_PATH}?idENT={}{school}&idRessource={resource}", base64(ent_id))
 }
 
 /// Standard base64 with padding, as the GAR writes it (`WjA=`). `=` is left as is, like the GAR
