@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::domain::audit::Actor;
 use crate::domain::pseudonym::Pseudonyms;
 use crate::http;
-use crate::pki::{CertificateInfo, KeyMaterial, KeyPaths, LocalAuthority, TlsPaths};
+use crate::pki::{KeyMaterial, KeyPaths, LocalAuthority, TlsPaths};
 use crate::store::{self, AnyConnection, audit, auditors, job_leases};
 
 #[derive(Subcommand)]
@@ -361,11 +361,7 @@ impl AuditorCommand {
                     "--name: 1 to 64 letters, digits, dots, dashes or underscores"
                 );
                 let info = match cert {
-                    Some(path) => {
-                        let pem = std::fs::read_to_string(&path)
-                            .with_context(|| format!("cannot read {}", path.display()))?;
-                        CertificateInfo::from_pem(&pem).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
-                    }
+                    Some(path) => super::read_certificate(&path)?,
                     None => {
                         let authority = LocalAuthority::load_or_create(
                             &TlsPaths::in_data_dir(&config.data_dir),

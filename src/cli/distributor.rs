@@ -9,7 +9,6 @@ use serde_json::json;
 use crate::config::Config;
 use crate::domain::SirenIsni;
 use crate::domain::audit::{Actor, AuditEvent, AuditKind};
-use crate::pki::CertificateInfo;
 use crate::store::partners::{self, CallerKind};
 use crate::store::{self, audit, write_transaction};
 
@@ -47,9 +46,7 @@ impl DistributorCommand {
 
 fn add(conn: &mut store::AnyConnection, args: Add) -> anyhow::Result<()> {
     let id = SirenIsni::parse(&args.id)?;
-    let pem = std::fs::read_to_string(&args.cert).with_context(|| format!("cannot read {}", args.cert.display()))?;
-    let cert = CertificateInfo::from_pem(&pem)
-        .map_err(|e| anyhow::anyhow!("{} is not a PEM certificate: {e}", args.cert.display()))?;
+    let cert = super::read_certificate(&args.cert)?;
     let existed = write_transaction(conn, |conn| -> anyhow::Result<bool> {
         let existing = partners::find_distributor_name(conn, id.as_str())?;
         if existing.is_none() {

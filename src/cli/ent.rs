@@ -3,14 +3,12 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
 use crate::config::Config;
 use crate::domain::audit::{Actor, AuditEvent, AuditKind};
 use crate::domain::web_origin::WebOrigin;
-use crate::pki::CertificateInfo;
 use crate::store::partners::{self, CallerKind};
 use crate::store::{self, AnyConnection, StoreError, audit, widget_origins, write_transaction};
 
@@ -84,13 +82,7 @@ fn add(config: &Config, args: Add) -> anyhow::Result<()> {
     }
     // Read first: a bad metadata file or URL registers nothing.
     let metadata = args.metadata.as_deref().map(super::sso::IdpMetadata::load).transpose()?;
-    let certificate = match &args.cert {
-        Some(path) => {
-            let pem = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-            Some(CertificateInfo::from_pem(&pem).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?)
-        }
-        None => None,
-    };
+    let certificate = args.cert.as_deref().map(super::read_certificate).transpose()?;
     let mut conn = config.database_url().connect()?;
     store::run_migrations(&mut conn)?;
     if partners::find_ent_project_name(&mut conn, &args.id)?.is_some() {

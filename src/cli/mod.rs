@@ -106,3 +106,11 @@ impl Cli {
         }
     }
 }
+
+/// A client certificate given on the command line (`--cert PEM`).
+fn read_certificate(path: &std::path::Path) -> anyhow::Result<crate::pki::CertificateInfo> {
+    use anyhow::Context;
+    let pem = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    crate::pki::CertificateInfo::from_pem(&pem)
+        .map_err(|e| anyhow::anyhow!("{} is not a PEM certificate: {e}", path.display()))
+}
